@@ -1,0 +1,65 @@
+# Tessera: `make run` starts the platform on embedded defaults, `make test` runs the whole suite.
+# Both install what they need into .venv first; nothing has to be installed by hand.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE ?= monolith.settings.local
+
+.PHONY: help install run test lint typecheck test-sqlite test-postgres browser-deps bench lock seed clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml
+	@echo "==> Creating $(VENV) and installing the locked dependencies"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e ./monolith
+	@touch $@
+
+install: $(STAMP)  ## Create .venv with the locked dependencies
+
+lock:  ## Re-resolve dependencies and rewrite requirements.lock (no registry hosts are recorded)
+	@test -x $(UV) || $(MAKE) install
+	$(UV) lock
+	$(UV) export --quiet --format requirements-txt --all-groups --no-emit-workspace \
+		--no-header --output-file requirements.lock
+	@rm -f uv.lock
+
+run: install  ## Migrate, seed demo data and start every part on embedded defaults
+	@$(BIN)/python scripts/run_platform.py
+
+seed: install  ## Seed demo data into the configured database
+	$(BIN)/python monolith/manage.py seed_demo
+
+lint: install  ## ruff (lint and format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install  ## mypy over every component
+	$(BIN)/mypy monolith/src monolith/tests bench scripts
+
+browser-deps:  ## Install Debian's Chromium for the browser tests when missing
+	@bash scripts/ensure_chromium.sh
+
+test-sqlite: install
+	@echo "==> Test suite on SQLite"
+	@env -u DATABASE_URL $(BIN)/pytest -m "not postgres and not browser" -p no:cacheprovider
+
+test-postgres: install browser-deps
+	@echo "==> Test suite on PostgreSQL ($${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/tessera_monolith})"
+	@DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/tessera_monolith} \
+		TESSERA_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider
+
+test: lint typecheck test-sqlite test-postgres  ## Lint, type-check, and run the suite on SQLite and PostgreSQL
+
+bench: install  ## Run the benchmarks and write docs/benchmarks/
+	$(BIN)/python bench/run.py
+
+clean:  ## Remove the virtualenv and local runtime state
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""Reads of carts: which cart a request has, and what it holds and costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Sum
+from django.http import HttpRequest
+
+from monolith.core.money import Totals, to_cents, totals_for
+
+from .models import Cart, CartLine
+
+SESSION_CART_KEY = "cart_id"
+
+
+def cart_for_request(request: HttpRequest) -> Cart | None:
+    """The cart this request owns: the user's when signed in, else the session's."""
+    if request.user.is_authenticated:
+        return Cart.objects.filter(user=request.user).first()
+    cart_id = request.session.get(SESSION_CART_KEY)
+    if cart_id is None:
+        return None
+    return Cart.objects.filter(pk=cart_id, user__isnull=True).first()
+
+
+def cart_item_count(cart: Cart | None) -> int:
+    if cart is None:
+        return 0
+    return int(cart.lines.aggregate(count=Sum("quantity"))["count"] or 0)
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    lines: list[CartLine]
+    item_count: int
+    totals: Totals
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+
+def shop_totals(line_totals: list[Decimal]) -> Totals:
+    """Totals under the shop's configured shipping and tax rules."""
+    return totals_for(
+        line_totals,
+        shipping_fee=Decimal(settings.TESSERA_SHIPPING_FEE),
+        free_shipping_from=Decimal(settings.TESSERA_FREE_SHIPPING_FROM),
+        tax_rate=Decimal(settings.TESSERA_TAX_RATE),
+    )
+
+
+def line_total(line: CartLine) -> Decimal:
+    return to_cents(line.product.price * line.quantity)
+
+
+def cart_summary(cart: Cart | None) -> CartSummary:
+    """Lines with their products and images, the item count, and the totals, in two queries."""
+    lines: list[CartLine] = []
+    if cart is not None:
+        lines = list(
+            cart.lines.select_related("product", "product__category")
+            .prefetch_related("product__images")
+            .order_by("id")
+        )
+    return CartSummary(
+        lines=lines,
+        item_count=sum(line.quantity for line in lines),
+        totals=shop_totals([line_total(line) for line in lines]),
+    )

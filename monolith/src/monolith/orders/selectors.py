@@ -1,0 +1,37 @@
+"""Reads of orders: a shopper's orders and one order's page."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from .models import Order, OrderTransition
+
+SESSION_ORDERS_KEY = "order_ids"
+
+
+def order_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Order]:
+    return Order.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def order_visible_to(
+    *,
+    public_id: uuid.UUID,
+    user: AbstractBaseUser | AnonymousUser,
+    session_order_ids: list[int],
+) -> Order:
+    """The order with lines and timeline if this shopper may see it, else Order.DoesNotExist.
+
+    Signed-in shoppers see their own orders; a guest sees the orders placed in this session.
+    """
+    orders = Order.objects.select_related("payment").prefetch_related(
+        "lines",
+        Prefetch("transitions", queryset=OrderTransition.objects.order_by("created_at", "id")),
+    )
+    order = orders.get(public_id=public_id)
+    owns = user.is_authenticated and order.user_id == user.pk
+    if owns or order.pk in session_order_ids or getattr(user, "is_staff", False):
+        return order
+    raise Order.DoesNotExist

@@ -1,0 +1,163 @@
+"""Writes to orders: checkout, and every status change through the state machine."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+
+from monolith.cart.models import Cart
+from monolith.cart.selectors import cart_summary, line_total
+from monolith.cart.services import cart_clear
+from monolith.catalog.models import Product
+from monolith.core.errors import DomainError
+
+from .models import Order, OrderLine, OrderTransition, Payment
+from .state_machine import OrderStatus, check_transition
+
+
+class EmptyCart(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Your cart is empty.")
+
+
+class OutOfStock(DomainError):
+    def __init__(self, product_name: str) -> None:
+        super().__init__(f"Sorry, {product_name} sold out while you were checking out.")
+        self.product_name = product_name
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    name: str
+    line1: str
+    postal_code: str
+    city: str
+    country: str
+    line2: str = ""
+
+
+def _new_order_number() -> str:
+    # Short enough to read out on the phone, random enough not to be guessed or enumerated.
+    return "TS-" + secrets.token_hex(5).upper()
+
+
+def _reserve_stock(*, product: Product, quantity: int) -> None:
+    """Take units off the shelf in one conditional UPDATE: concurrent checkouts cannot oversell.
+
+    The row lock taken by UPDATE makes a racing transaction re-check `stock >= quantity`
+    against the committed value, so at most the available units are ever sold.
+    """
+    taken = Product.objects.filter(pk=product.pk, is_active=True, stock__gte=quantity).update(
+        stock=F("stock") - quantity
+    )
+    if taken != 1:
+        raise OutOfStock(product.name)
+
+
+@transaction.atomic
+def order_place(
+    *,
+    cart: Cart,
+    email: str,
+    shipping: ShippingAddress,
+    user: AbstractBaseUser | None = None,
+) -> Order:
+    """Turn a cart into a pending-payment order with frozen prices, reserved stock and a payment.
+
+    Everything happens in one transaction: if any line is out of stock nothing is reserved.
+    """
+    summary = cart_summary(cart)
+    if summary.is_empty:
+        raise EmptyCart()
+    # Lock rows in a fixed order so that two checkouts of the same products cannot deadlock.
+    for line in sorted(summary.lines, key=lambda cart_line: cart_line.product_id):
+        _reserve_stock(product=line.product, quantity=line.quantity)
+    totals = summary.totals
+    order = Order.objects.create(
+        number=_new_order_number(),
+        user=user,
+        email=email,
+        currency=summary.lines[0].product.currency,
+        subtotal=totals.subtotal,
+        shipping=totals.shipping,
+        tax=totals.tax,
+        total=totals.total,
+        shipping_name=shipping.name,
+        shipping_line1=shipping.line1,
+        shipping_line2=shipping.line2,
+        shipping_postal_code=shipping.postal_code,
+        shipping_city=shipping.city,
+        shipping_country=shipping.country.upper(),
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=line.product,
+            sku=line.product.sku,
+            name=line.product.name,
+            unit_price=line.product.price,
+            quantity=line.quantity,
+            line_total=line_total(line),
+        )
+        for line in summary.lines
+    )
+    OrderTransition.objects.create(
+        order=order, from_status="", to_status=OrderStatus.PENDING_PAYMENT, cause="checkout",
+        actor=user,
+    )
+    Payment.objects.create(
+        order=order,
+        reference="pay_" + secrets.token_urlsafe(18),
+        amount=order.total,
+        currency=order.currency,
+    )
+    cart_clear(cart=cart)
+    return order
+
+
+def _release_stock(order: Order) -> None:
+    for line in order.lines.exclude(product=None).order_by("product_id"):
+        Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+
+
+@transaction.atomic
+def order_transition(
+    *,
+    order: Order,
+    to_status: OrderStatus,
+    cause: str,
+    actor: AbstractBaseUser | None = None,
+) -> Order:
+    """Move an order to `to_status` if the state machine allows it, and record the step.
+
+    The row is locked first, so two concurrent transitions see each other's result.
+    Raises InvalidTransition otherwise.
+    """
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    check_transition(locked.status, to_status)
+    OrderTransition.objects.create(
+        order=locked, from_status=locked.status, to_status=to_status, cause=cause, actor=actor
+    )
+    locked.status = to_status
+    locked.save(update_fields=["status", "updated_at"])
+    if to_status == OrderStatus.CANCELLED:
+        _release_stock(locked)
+    order.status = locked.status
+    order.updated_at = locked.updated_at
+    return locked
+
+
+def order_cancel(*, order: Order, cause: str, actor: AbstractBaseUser | None = None) -> Order:
+    """Cancel an unpaid order and put its units back on sale."""
+    return order_transition(order=order, to_status=OrderStatus.CANCELLED, cause=cause, actor=actor)
+
+
+def order_mark_fulfilled(*, order: Order, actor: AbstractBaseUser | None = None) -> Order:
+    """Staff packed the parcel: hand it over to the carrier next."""
+    return order_transition(
+        order=order, to_status=OrderStatus.FULFILLED, cause="fulfilled by staff", actor=actor
+    )

@@ -1,0 +1,9 @@
+"""Settings for the test suite: fast hashing, in-memory email, same code paths as production."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-not-a-secret")  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]

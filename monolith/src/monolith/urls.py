@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("monolith.core.urls")),
+    path("", include("monolith.catalog.urls")),
+    path("cart/", include("monolith.cart.urls")),
+    path("", include("monolith.orders.urls")),
+    path("accounts/", include("monolith.accounts.urls")),
+    path("admin/", admin.site.urls),
+]
+# Uploaded media are served by Django only in development; nginx or object storage serve them
+# in deployment.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
