@@ -9,7 +9,10 @@ class Cart(models.Model):
     """A shopper's cart: anonymous carts are found through the session, others by user."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="cart",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -28,7 +31,9 @@ class CartLine(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["cart", "product"], name="cart_line_one_per_product"),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="cart_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="cart_line_quantity_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -62,7 +62,9 @@ class ProductImage(models.Model):
     """An original image as staff uploaded it; renditions are made by the processing service."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to="products/originals/", width_field="width", height_field="height")
+    image = models.ImageField(
+        upload_to="products/originals/", width_field="width", height_field="height"
+    )
     width = models.PositiveIntegerField(null=True, editable=False)
     height = models.PositiveIntegerField(null=True, editable=False)
     alt_text = models.CharField(max_length=200, help_text="Describes the image for screen readers.")

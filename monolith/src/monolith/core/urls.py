@@ -1,4 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "core"
-urlpatterns: list = []
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+]

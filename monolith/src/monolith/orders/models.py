@@ -15,12 +15,17 @@ class Order(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=20, unique=True, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="orders",
     )
     email = models.EmailField()
     status = models.CharField(
-        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT,
+        max_length=20,
+        choices=OrderStatus.choices,
+        default=OrderStatus.PENDING_PAYMENT,
         db_index=True,
     )
     currency = models.CharField(max_length=3)
@@ -57,8 +62,13 @@ class Order(models.Model):
 
     @property
     def shipping_address_lines(self) -> list[str]:
-        lines = [self.shipping_name, self.shipping_line1, self.shipping_line2,
-                 f"{self.shipping_postal_code} {self.shipping_city}", self.shipping_country]
+        lines = [
+            self.shipping_name,
+            self.shipping_line1,
+            self.shipping_line2,
+            f"{self.shipping_postal_code} {self.shipping_city}",
+            self.shipping_country,
+        ]
         return [line for line in lines if line]
 
 
@@ -76,8 +86,12 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="order_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="order_line_price_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -92,7 +106,10 @@ class OrderTransition(models.Model):
     to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
     cause = models.CharField(max_length=200)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)

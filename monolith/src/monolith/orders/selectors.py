@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
+
+from monolith.accounts.models import User
 
 from .models import Order, OrderTransition
 
 SESSION_ORDERS_KEY = "order_ids"
 
 
-def order_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Order]:
+def order_list_for_user(*, user: User) -> QuerySet[Order]:
     return Order.objects.filter(user=user).order_by("-created_at", "-id")
 
 
 def order_visible_to(
     *,
     public_id: uuid.UUID,
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     session_order_ids: list[int],
 ) -> Order:
     """The order with lines and timeline if this shopper may see it, else Order.DoesNotExist.

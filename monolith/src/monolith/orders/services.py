@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
+from monolith.accounts.models import User
 from monolith.cart.models import Cart
 from monolith.cart.selectors import cart_summary, line_total
 from monolith.cart.services import cart_clear
@@ -64,7 +64,7 @@ def order_place(
     cart: Cart,
     email: str,
     shipping: ShippingAddress,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> Order:
     """Turn a cart into a pending-payment order with frozen prices, reserved stock and a payment.
 
@@ -106,7 +106,10 @@ def order_place(
         for line in summary.lines
     )
     OrderTransition.objects.create(
-        order=order, from_status="", to_status=OrderStatus.PENDING_PAYMENT, cause="checkout",
+        order=order,
+        from_status="",
+        to_status=OrderStatus.PENDING_PAYMENT,
+        cause="checkout",
         actor=user,
     )
     Payment.objects.create(
@@ -130,7 +133,7 @@ def order_transition(
     order: Order,
     to_status: OrderStatus,
     cause: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Order:
     """Move an order to `to_status` if the state machine allows it, and record the step.
 
@@ -151,12 +154,12 @@ def order_transition(
     return locked
 
 
-def order_cancel(*, order: Order, cause: str, actor: AbstractBaseUser | None = None) -> Order:
+def order_cancel(*, order: Order, cause: str, actor: User | None = None) -> Order:
     """Cancel an unpaid order and put its units back on sale."""
     return order_transition(order=order, to_status=OrderStatus.CANCELLED, cause=cause, actor=actor)
 
 
-def order_mark_fulfilled(*, order: Order, actor: AbstractBaseUser | None = None) -> Order:
+def order_mark_fulfilled(*, order: Order, actor: User | None = None) -> Order:
     """Staff packed the parcel: hand it over to the carrier next."""
     return order_transition(
         order=order, to_status=OrderStatus.FULFILLED, cause="fulfilled by staff", actor=actor

@@ -1,8 +1,8 @@
 """The order lifecycle: the one place that says which status may follow which.
 
-    pending_payment → paid → fulfilled → shipped → delivered
-    pending_payment → cancelled            (stock goes back on the shelf)
-    paid | fulfilled | shipped | delivered → refunded
+pending_payment → paid → fulfilled → shipped → delivered
+pending_payment → cancelled            (stock goes back on the shelf)
+paid | fulfilled | shipped | delivered → refunded
 """
 
 from __future__ import annotations

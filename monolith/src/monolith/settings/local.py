@@ -5,4 +5,4 @@ from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A fixed key is fine here: local settings never serve real users.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-a-secret")  # noqa: S105
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-a-secret")

@@ -3,7 +3,10 @@
 from .base import *  # noqa: F403
 from .base import env
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-not-a-secret")  # noqa: S105
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-not-a-secret")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
+# Serve static files straight from the sources, as in development: no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

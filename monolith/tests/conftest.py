@@ -1,0 +1,77 @@
+"""Shared fixtures, and the rule that a missing service fails CI instead of being skipped."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from .factories import make_category, make_product, make_user
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def service_missing(reason: str) -> None:
+    """Fail under CI=true, skip with the reason printed otherwise."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("TESSERA_REQUIRE_POSTGRES") != "1":
+        return
+    import psycopg
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    try:
+        psycopg.connect(
+            host=database["HOST"],
+            port=database["PORT"] or 5432,
+            user=database["USER"],
+            password=database["PASSWORD"] or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.OperationalError as error:
+        message = f"PostgreSQL at {database['HOST']}:{database['PORT']} is unreachable: {error}"
+        if IN_CI:
+            pytest.exit(f"{message} (CI=true: a missing service is a failure)", returncode=1)
+        print(f"\nSKIPPING the PostgreSQL pass: {message}")
+        pytest.exit("PostgreSQL pass skipped", returncode=0)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marker_needs_postgres(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL: set DATABASE_URL=postgres://... (make test-postgres)")
+
+
+@pytest.fixture
+def category():
+    return make_category()
+
+
+@pytest.fixture
+def product(category):
+    return make_product(category=category, price="12.50", stock=10)
+
+
+@pytest.fixture
+def shopper():
+    return make_user("alice")
+
+
+@pytest.fixture
+def staff_user():
+    return make_user("sam", is_staff=True)
+
+
+@pytest.fixture
+def media_root(tmp_path, settings):
+    """Uploaded files go to a fresh folder per test."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
