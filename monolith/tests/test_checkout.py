@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from monolith.catalog.models import Product
 from monolith.orders.models import Order, Payment
-from monolith.orders.services import EmptyCart, OutOfStock, order_place
+from monolith.orders.services import EmptyCart, MixedCurrencies, OutOfStock, order_place
 from monolith.orders.state_machine import OrderStatus
 
 from .factories import ADDRESS, make_cart, make_order, make_product
@@ -58,10 +58,24 @@ def test_one_sold_out_line_reserves_nothing_at_all(category):
     assert cart.lines.count() == 2
 
 
-def test_an_inactive_product_cannot_be_bought(category):
+def test_a_product_withdrawn_from_sale_is_left_out_of_the_order(category):
+    kept = make_product(category=category, name="Kept", price="10.00", stock=10)
     retired = make_product(category=category, name="Retired", stock=10, is_active=False)
-    with pytest.raises(OutOfStock):
+    order = make_order((kept, 1), (retired, 1))
+    assert [line.name for line in order.lines.all()] == ["Kept"]
+    assert order.subtotal == Decimal("10.00")
+    assert Product.objects.get(pk=retired.pk).stock == 10
+    with pytest.raises(EmptyCart):
         make_order((retired, 1))
+
+
+def test_one_order_takes_one_currency(category):
+    euro = make_product(category=category, name="Euro", stock=10)
+    franc = make_product(category=category, name="Franc", stock=10)
+    Product.objects.filter(pk=franc.pk).update(currency="CHF")
+    franc.refresh_from_db()
+    with pytest.raises(MixedCurrencies):
+        make_order((euro, 1), (franc, 1))
 
 
 def test_an_empty_cart_cannot_check_out():

@@ -29,7 +29,8 @@ def cart_for_request(request: HttpRequest) -> Cart | None:
 def cart_item_count(cart: Cart | None) -> int:
     if cart is None:
         return 0
-    return int(cart.lines.aggregate(count=Sum("quantity"))["count"] or 0)
+    lines = cart.lines.filter(product__is_active=True)
+    return int(lines.aggregate(count=Sum("quantity"))["count"] or 0)
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,15 @@ def line_total(line: CartLine) -> Decimal:
 
 
 def cart_summary(cart: Cart | None) -> CartSummary:
-    """Lines with their products and images, the item count, and the totals, in two queries."""
+    """Lines with their products and images, the item count, and the totals, in two queries.
+
+    Lines of products that were withdrawn from sale are left out: they cannot be bought.
+    """
     lines: list[CartLine] = []
     if cart is not None:
         lines = list(
-            cart.lines.select_related("product", "product__category")
+            cart.lines.filter(product__is_active=True)
+            .select_related("product", "product__category")
             .prefetch_related("product__images")
             .order_by("id")
         )

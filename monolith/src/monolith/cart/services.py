@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 
+from monolith.accounts.models import User
 from monolith.catalog.models import Product
 from monolith.core.errors import DomainError
 
@@ -28,10 +29,16 @@ def _check_quantity(*, product: Product, quantity: int) -> None:
         raise QuantityError(f"Only {product.stock} of {product.name} left in stock.")
 
 
+def _lock(cart: Cart) -> None:
+    """Serialise changes to one cart, so two quick clicks cannot both insert the same line."""
+    Cart.objects.select_for_update().filter(pk=cart.pk).first()
+
+
 @transaction.atomic
 def cart_add_product(*, cart: Cart, product: Product, quantity: int = 1) -> CartLine:
     """Add units of a product, merging with the line already in the cart."""
-    line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first()
+    _lock(cart)
+    line = CartLine.objects.filter(cart=cart, product=product).first()
     new_quantity = quantity + (line.quantity if line else 0)
     _check_quantity(product=product, quantity=new_quantity)
     if line is None:
@@ -43,12 +50,14 @@ def cart_add_product(*, cart: Cart, product: Product, quantity: int = 1) -> Cart
     return line
 
 
+@transaction.atomic
 def cart_set_quantity(*, cart: Cart, product: Product, quantity: int) -> CartLine | None:
     """Set a line's quantity; zero removes the line."""
     if quantity == 0:
         cart_remove_product(cart=cart, product=product)
         return None
     _check_quantity(product=product, quantity=quantity)
+    _lock(cart)
     line, _ = CartLine.objects.update_or_create(
         cart=cart, product=product, defaults={"quantity": quantity}
     )
@@ -75,7 +84,7 @@ def cart_merge(*, source: Cart, target: Cart) -> Cart:
     if source.pk == target.pk:
         return target
     existing = {line.product_id: line for line in target.lines.select_for_update()}
-    for line in source.lines.select_related("product"):
+    for line in source.lines.filter(product__is_active=True).select_related("product"):
         limit = min(line.product.stock, MAX_QUANTITY_PER_LINE)
         merged = min(line.quantity + getattr(existing.get(line.product_id), "quantity", 0), limit)
         if merged < 1:
@@ -101,13 +110,13 @@ def cart_get_or_create_for_request(request: HttpRequest) -> Cart:
     return cart
 
 
-def cart_adopt_session_cart(*, request: HttpRequest) -> None:
+def cart_adopt_session_cart(*, request: HttpRequest, user: User) -> None:
     """At login: fold the anonymous session cart into the user's cart."""
     cart_id = request.session.pop(SESSION_CART_KEY, None)
-    if cart_id is None or not request.user.is_authenticated:
+    if cart_id is None:
         return
     session_cart = Cart.objects.filter(pk=cart_id, user__isnull=True).first()
     if session_cart is None:
         return
-    user_cart, _ = Cart.objects.get_or_create(user=request.user)
+    user_cart, _ = Cart.objects.get_or_create(user=user)
     cart_merge(source=session_cart, target=user_cart)

@@ -24,6 +24,11 @@ class EmptyCart(DomainError):
         super().__init__("Your cart is empty.")
 
 
+class MixedCurrencies(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Your cart holds prices in several currencies; one order takes one.")
+
+
 class OutOfStock(DomainError):
     def __init__(self, product_name: str) -> None:
         super().__init__(f"Sorry, {product_name} sold out while you were checking out.")
@@ -73,6 +78,9 @@ def order_place(
     summary = cart_summary(cart)
     if summary.is_empty:
         raise EmptyCart()
+    currencies = {line.product.currency for line in summary.lines}
+    if len(currencies) != 1:
+        raise MixedCurrencies()
     # Lock rows in a fixed order so that two checkouts of the same products cannot deadlock.
     for line in sorted(summary.lines, key=lambda cart_line: cart_line.product_id):
         _reserve_stock(product=line.product, quantity=line.quantity)
@@ -81,7 +89,7 @@ def order_place(
         number=_new_order_number(),
         user=user,
         email=email,
-        currency=summary.lines[0].product.currency,
+        currency=currencies.pop(),
         subtotal=totals.subtotal,
         shipping=totals.shipping,
         tax=totals.tax,
@@ -123,8 +131,9 @@ def order_place(
 
 
 def _release_stock(order: Order) -> None:
-    for line in order.lines.exclude(product=None).order_by("product_id"):
-        Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+    for line in order.lines.order_by("product_id"):
+        if line.product_id is not None:  # the product may have been deleted since
+            Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
 
 
 @transaction.atomic

@@ -1,0 +1,51 @@
+"""Catalog pages: the product listing (search, filter, sort, pages) and a product page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .models import Product
+from .selectors import SORT_LABELS, CatalogQuery, category_list, product_get, product_list
+
+
+@require_GET
+def product_list_page(request: HttpRequest) -> HttpResponse:
+    """One page of active products matching the shopper's search, category and sort."""
+    query = CatalogQuery(
+        search=request.GET.get("q", "").strip(),
+        category=request.GET.get("category", "").strip(),
+        sort=request.GET.get("sort", "").strip(),
+    )
+    paginator = Paginator(product_list(query=query), settings.TESSERA_CATALOG_PAGE_SIZE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage as error:
+        raise Http404(str(error)) from error
+    categories = list(category_list())
+    return render(
+        request,
+        "catalog/product_list.html",
+        {
+            "query": query,
+            "page_obj": page,
+            "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+            "products": page.object_list,
+            "categories": categories,
+            "active_category": next((c for c in categories if c.slug == query.category), None),
+            "sort_options": SORT_LABELS.items(),
+        },
+    )
+
+
+@require_GET
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A product page with its images, description, price, stock and an add-to-cart form."""
+    try:
+        product = product_get(slug=slug)
+    except Product.DoesNotExist as error:
+        raise Http404("No such product.") from error
+    return render(request, "catalog/product_detail.html", {"product": product})
