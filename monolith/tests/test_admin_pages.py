@@ -3,6 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+
 from monolith.orders.models import Order
 from monolith.orders.services import order_transition
 from monolith.orders.state_machine import OrderStatus

@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+
 from monolith.catalog.selectors import CatalogQuery, product_list
 
 from .factories import make_category, make_product

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+
 from monolith.catalog.models import Product
 from monolith.orders.models import Order, Payment
 from monolith.orders.services import EmptyCart, MixedCurrencies, OutOfStock, order_place

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
+
 from monolith.catalog.models import Product
 from monolith.orders.models import Order
 from monolith.orders.services import OutOfStock, order_place

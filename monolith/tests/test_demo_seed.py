@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+
 from monolith.catalog.models import Category, Product, ProductImage
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
 import pytest
+
 from monolith.catalog.models import Product
 from monolith.orders.models import OrderTransition
 from monolith.orders.services import order_cancel, order_mark_fulfilled, order_transition

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
 from monolith.catalog.models import Product
 from monolith.demo.services import demo_catalog_seed
 

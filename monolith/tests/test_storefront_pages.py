@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+
 from monolith.cart.models import Cart
 from monolith.orders.models import Order
 from monolith.orders.services import order_cancel
