@@ -7,7 +7,6 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= monolith.settings.local
 
 .PHONY: help install run test lint typecheck test-sqlite test-postgres browser-deps bench lock seed clean
 
