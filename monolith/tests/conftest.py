@@ -49,6 +49,14 @@ def _postgres_marker_needs_postgres(request: pytest.FixtureRequest) -> None:
         service_missing("needs PostgreSQL: set DATABASE_URL=postgres://... (make test-postgres)")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters and other cached state never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def category():
     return make_category()

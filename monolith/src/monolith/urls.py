@@ -10,7 +10,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("monolith.orders.urls")),
     path("accounts/", include("monolith.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("monolith.api.urls")),
 ]
 # Uploaded media are served by Django only in development; nginx or object storage serve them
 # in deployment.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Pages get Django's HTML error pages; /api/ paths get problem+json, even for unknown URLs.
+handler404 = "monolith.core.errors_views.not_found"
+handler403 = "monolith.core.errors_views.forbidden"
+handler500 = "monolith.core.errors_views.server_error"

@@ -1,13 +1,21 @@
+import uuid
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from monolith.catalog.models import Product
+from monolith.core.money import to_cents
 
 
 class Cart(models.Model):
-    """A shopper's cart: anonymous carts are found through the session, others by user."""
+    """A shopper's cart: anonymous carts are found through the session, others by user.
 
+    API clients hold `public_id`, an unguessable handle, instead of the sequential key.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -38,3 +46,8 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_id}"
+
+    @property
+    def total(self) -> Decimal:
+        """Price × quantity in cents; needs the product loaded."""
+        return to_cents(self.product.price * self.quantity)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest
 
-from monolith.core.money import Totals, to_cents, totals_for
+from monolith.core.money import Totals, totals_for
 
 from .models import Cart, CartLine
 
@@ -54,10 +54,6 @@ def shop_totals(line_totals: list[Decimal]) -> Totals:
     )
 
 
-def line_total(line: CartLine) -> Decimal:
-    return to_cents(line.product.price * line.quantity)
-
-
 def cart_summary(cart: Cart | None) -> CartSummary:
     """Lines with their products and images, the item count, and the totals, in two queries.
 
@@ -74,5 +70,5 @@ def cart_summary(cart: Cart | None) -> CartSummary:
     return CartSummary(
         lines=lines,
         item_count=sum(line.quantity for line in lines),
-        totals=shop_totals([line_total(line) for line in lines]),
+        totals=shop_totals([line.total for line in lines]),
     )

@@ -14,6 +14,18 @@ from .models import Order, OrderTransition
 SESSION_ORDERS_KEY = "order_ids"
 
 
+def _with_details(orders: QuerySet[Order]) -> QuerySet[Order]:
+    return orders.select_related("payment").prefetch_related(
+        "lines",
+        Prefetch("transitions", queryset=OrderTransition.objects.order_by("created_at", "id")),
+    )
+
+
+def order_get_for_user(*, public_id: uuid.UUID, user: User) -> Order:
+    """One of this user's orders with lines and timeline; Order.DoesNotExist otherwise."""
+    return _with_details(Order.objects.filter(user=user)).get(public_id=public_id)
+
+
 def order_list_for_user(*, user: User) -> QuerySet[Order]:
     return Order.objects.filter(user=user).order_by("-created_at", "-id")
 
@@ -28,11 +40,7 @@ def order_visible_to(
 
     Signed-in shoppers see their own orders; a guest sees the orders placed in this session.
     """
-    orders = Order.objects.select_related("payment").prefetch_related(
-        "lines",
-        Prefetch("transitions", queryset=OrderTransition.objects.order_by("created_at", "id")),
-    )
-    order = orders.get(public_id=public_id)
+    order = _with_details(Order.objects.all()).get(public_id=public_id)
     owns = user.is_authenticated and order.user_id == user.pk
     if owns or order.pk in session_order_ids or getattr(user, "is_staff", False):
         return order

@@ -10,7 +10,7 @@ from django.db.models import F
 
 from monolith.accounts.models import User
 from monolith.cart.models import Cart
-from monolith.cart.selectors import cart_summary, line_total
+from monolith.cart.selectors import cart_summary
 from monolith.cart.services import cart_clear
 from monolith.catalog.models import Product
 from monolith.core.errors import DomainError
@@ -109,7 +109,7 @@ def order_place(
             name=line.product.name,
             unit_price=line.product.price,
             quantity=line.quantity,
-            line_total=line_total(line),
+            line_total=line.total,
         )
         for line in summary.lines
     )

@@ -36,12 +36,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "django_htmx",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "monolith.core",
     "monolith.accounts",
     "monolith.catalog",
     "monolith.cart",
     "monolith.orders",
     "monolith.demo",
+    "monolith.api",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +127,44 @@ TESSERA_SHIPPING_FEE = env.str("TESSERA_SHIPPING_FEE", default="4.90")
 TESSERA_FREE_SHIPPING_FROM = env.str("TESSERA_FREE_SHIPPING_FROM", default="50.00")
 TESSERA_TAX_RATE = env.str("TESSERA_TAX_RATE", default="0.20")
 TESSERA_CATALOG_PAGE_SIZE = env.int("TESSERA_CATALOG_PAGE_SIZE", default=24)
+
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# The storefront API: JSON only, errors as RFC 9457 problems, throttled per client.
+REST_FRAMEWORK = {
+    # Token first: an unauthenticated call then gets 401 with WWW-Authenticate, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("TESSERA_API_THROTTLE_ANON", default="120/min"),
+        "user": env.str("TESSERA_API_THROTTLE_USER", default="600/min"),
+    },
+    "EXCEPTION_HANDLER": "monolith.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tessera storefront API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "TAGS": [{"name": "storefront"}],
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "monolith.orders.state_machine.OrderStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "monolith.api.schema.document_problems",
+    ],
+}
 
 LOGGING = {
     "version": 1,

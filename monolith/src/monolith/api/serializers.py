@@ -1,0 +1,141 @@
+"""Shapes of the storefront API's requests and responses (component names in the contract)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from monolith.cart.services import MAX_QUANTITY_PER_LINE
+from monolith.catalog.models import Category, Product, ProductImage
+from monolith.catalog.selectors import SORT_ORDERINGS
+from monolith.orders.models import Order, OrderLine, OrderTransition
+
+
+def money(source: str | None = None) -> serializers.DecimalField:
+    """A read-only amount, sent as an exact decimal string such as "12.50"."""
+    if source is None:
+        return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, source=source)
+
+
+class CatalogCategorySerializer(serializers.ModelSerializer[Category]):
+    class Meta:
+        model = Category
+        fields = ["slug", "name", "description"]
+
+
+class CatalogImageSerializer(serializers.ModelSerializer[ProductImage]):
+    url = serializers.ImageField(source="image", read_only=True)
+
+    class Meta:
+        model = ProductImage
+        fields = ["url", "alt_text", "width", "height"]
+
+
+class CatalogProductSerializer(serializers.ModelSerializer[Product]):
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    in_stock = serializers.BooleanField(read_only=True)
+    images = CatalogImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = ["sku", "slug", "name", "category", "price", "currency", "in_stock", "images"]
+
+
+class CatalogProductDetailSerializer(CatalogProductSerializer):
+    class Meta(CatalogProductSerializer.Meta):
+        fields = [*CatalogProductSerializer.Meta.fields, "description", "stock"]
+
+
+class CatalogQuerySerializer(serializers.Serializer[dict[str, str]]):
+    """Query parameters of the product listing."""
+
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    category = serializers.SlugField(required=False, allow_blank=True, max_length=140)
+    sort = serializers.ChoiceField(choices=sorted(SORT_ORDERINGS), required=False, default="name")
+
+
+class CartLineSerializer(serializers.Serializer[object]):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    slug = serializers.CharField(source="product.slug", read_only=True)
+    name = serializers.CharField(source="product.name", read_only=True)
+    unit_price = money("product.price")
+    quantity = serializers.IntegerField(read_only=True)
+    total = money()
+
+
+class CartTotalsSerializer(serializers.Serializer[object]):
+    subtotal = money()
+    shipping = money()
+    tax = money()
+    total = money()
+
+
+class CartSerializer(serializers.Serializer[object]):
+    """A cart as the API shows it: built from `api.views.CartView`, never saved through."""
+
+    id = serializers.UUIDField(source="cart.public_id", read_only=True)
+    lines = CartLineSerializer(source="summary.lines", many=True, read_only=True)
+    item_count = serializers.IntegerField(source="summary.item_count", read_only=True)
+    currency = serializers.CharField(read_only=True)
+    totals = CartTotalsSerializer(source="summary.totals", read_only=True)
+
+
+class CartLineAddSerializer(serializers.Serializer[dict[str, object]]):
+    sku = serializers.CharField(max_length=40)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY_PER_LINE, default=1)
+
+
+class CartLineQuantitySerializer(serializers.Serializer[dict[str, int]]):
+    quantity = serializers.IntegerField(
+        min_value=0, max_value=MAX_QUANTITY_PER_LINE, help_text="0 removes the line."
+    )
+
+
+class OrderSummarySerializer(serializers.ModelSerializer[Order]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["id", "number", "status", "currency", "total", "created_at"]
+
+
+class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "name", "unit_price", "quantity", "line_total"]
+
+
+class OrderTransitionSerializer(serializers.ModelSerializer[OrderTransition]):
+    class Meta:
+        model = OrderTransition
+        fields = ["from_status", "to_status", "cause", "created_at"]
+
+
+class ShippingAddressSerializer(serializers.Serializer[object]):
+    name = serializers.CharField(source="shipping_name", read_only=True)
+    line1 = serializers.CharField(source="shipping_line1", read_only=True)
+    line2 = serializers.CharField(source="shipping_line2", read_only=True)
+    postal_code = serializers.CharField(source="shipping_postal_code", read_only=True)
+    city = serializers.CharField(source="shipping_city", read_only=True)
+    country = serializers.CharField(source="shipping_country", read_only=True)
+
+
+class OrderDetailSerializer(OrderSummarySerializer):
+    lines = OrderLineSerializer(many=True, read_only=True)
+    timeline = OrderTransitionSerializer(source="transitions", many=True, read_only=True)
+    shipping_address = ShippingAddressSerializer(source="*", read_only=True)
+    payment_reference = serializers.CharField(source="payment.reference", read_only=True)
+
+    class Meta(OrderSummarySerializer.Meta):
+        fields = [
+            *OrderSummarySerializer.Meta.fields,
+            "subtotal",
+            "shipping",
+            "tax",
+            "lines",
+            "timeline",
+            "shipping_address",
+            "payment_reference",
+        ]

@@ -1,0 +1,189 @@
+"""The storefront API: thin DRF views over the same selectors and services as the pages."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from monolith.cart.models import Cart
+from monolith.cart.selectors import CartSummary, cart_summary
+from monolith.cart.services import cart_add_product, cart_remove_product, cart_set_quantity
+from monolith.catalog.models import Category, Product
+from monolith.catalog.selectors import (
+    SORT_ORDERINGS,
+    CatalogQuery,
+    category_list,
+    product_get,
+    product_list,
+)
+from monolith.orders.models import Order
+from monolith.orders.selectors import order_get_for_user, order_list_for_user
+
+from . import serializers
+from .pagination import StableCursorPagination
+
+
+class CategoryListView(generics.ListAPIView[Category]):
+    """Every category, in display order."""
+
+    serializer_class = serializers.CatalogCategorySerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Category]:
+        return category_list()
+
+
+class ProductListView(generics.ListAPIView[Product]):
+    """Active products: full-text search, category filter, sort, cursor pages."""
+
+    serializer_class = serializers.CatalogProductSerializer
+    pagination_class = StableCursorPagination
+    cursor_ordering: tuple[str, ...] = SORT_ORDERINGS["name"]
+
+    @extend_schema(parameters=[serializers.CatalogQuerySerializer])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Product]:
+        params = serializers.CatalogQuerySerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        query = CatalogQuery(
+            search=params.validated_data.get("search", ""),
+            category=params.validated_data.get("category", ""),
+            sort=params.validated_data["sort"],
+        )
+        self.cursor_ordering = SORT_ORDERINGS[params.validated_data["sort"]]
+        # The cursor orders by the chosen sort, not by search relevance.
+        return product_list(query=CatalogQuery(search=query.search, category=query.category))
+
+
+class ProductDetailView(APIView):
+    @extend_schema(responses=serializers.CatalogProductDetailSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        """One active product with its description, stock and images."""
+        try:
+            product = product_get(slug=slug)
+        except Product.DoesNotExist as error:
+            raise NotFound("No such product.") from error
+        data = serializers.CatalogProductDetailSerializer(product, context={"request": request})
+        return Response(data.data)
+
+
+@dataclass(frozen=True)
+class CartView:
+    cart: Cart
+    summary: CartSummary
+    currency: str = settings.TESSERA_CURRENCY
+
+
+def _cart_response(cart: Cart, status_code: int = status.HTTP_200_OK) -> Response:
+    view = CartView(cart=cart, summary=cart_summary(cart))
+    return Response(serializers.CartSerializer(view).data, status=status_code)
+
+
+def _cart_for(request: Request, cart_id: uuid.UUID) -> Cart:
+    """The cart behind an id: anonymous carts to whoever holds the id, user carts to their user."""
+    cart = Cart.objects.filter(public_id=cart_id).first()
+    if cart is None or (cart.user_id is not None and cart.user_id != request.user.pk):
+        raise NotFound("No such cart.")
+    return cart
+
+
+def _product_for_sale(sku: str) -> Product | None:
+    return Product.objects.filter(sku=sku, is_active=True).first()
+
+
+class CartCreateView(APIView):
+    @extend_schema(
+        request=None, responses={200: serializers.CartSerializer, 201: serializers.CartSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        """A new cart; a signed-in shopper gets their own cart (200 when it already existed)."""
+        if request.user.is_authenticated:
+            cart, created = Cart.objects.get_or_create(user=request.user)
+        else:
+            cart, created = Cart.objects.create(), True
+        return _cart_response(cart, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class CartDetailView(APIView):
+    @extend_schema(responses=serializers.CartSerializer)
+    def get(self, request: Request, cart_id: uuid.UUID) -> Response:
+        """The cart's lines and totals."""
+        return _cart_response(_cart_for(request, cart_id))
+
+
+class CartLinesView(APIView):
+    @extend_schema(request=serializers.CartLineAddSerializer, responses=serializers.CartSerializer)
+    def post(self, request: Request, cart_id: uuid.UUID) -> Response:
+        """Add units of a product; they add up with units already in the cart."""
+        cart = _cart_for(request, cart_id)
+        body = serializers.CartLineAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        product = _product_for_sale(body.validated_data["sku"])
+        if product is None:
+            raise ValidationError({"sku": ["No product for sale has this SKU."]})
+        cart_add_product(cart=cart, product=product, quantity=body.validated_data["quantity"])
+        return _cart_response(cart)
+
+
+class CartLineView(APIView):
+    def _line_product(self, cart: Cart, sku: str) -> Product:
+        product = Product.objects.filter(sku=sku).first()
+        if product is None or not cart.lines.filter(product=product).exists():
+            raise NotFound("The cart has no line for this SKU.")
+        return product
+
+    @extend_schema(
+        request=serializers.CartLineQuantitySerializer, responses=serializers.CartSerializer
+    )
+    def put(self, request: Request, cart_id: uuid.UUID, sku: str) -> Response:
+        """Set a line's quantity; 0 removes the line."""
+        cart = _cart_for(request, cart_id)
+        body = serializers.CartLineQuantitySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        product = self._line_product(cart, sku)
+        cart_set_quantity(cart=cart, product=product, quantity=body.validated_data["quantity"])
+        return _cart_response(cart)
+
+    @extend_schema(request=None, responses=serializers.CartSerializer)
+    def delete(self, request: Request, cart_id: uuid.UUID, sku: str) -> Response:
+        """Remove a line from the cart."""
+        cart = _cart_for(request, cart_id)
+        cart_remove_product(cart=cart, product=self._line_product(cart, sku))
+        return _cart_response(cart)
+
+
+class OrderListView(generics.ListAPIView[Order]):
+    """The signed-in shopper's orders, newest first."""
+
+    serializer_class = serializers.OrderSummarySerializer
+    pagination_class = StableCursorPagination
+    permission_classes = [permissions.IsAuthenticated]
+    cursor_ordering = ("-created_at", "-id")
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return order_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+
+
+class OrderDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=serializers.OrderDetailSerializer)
+    def get(self, request: Request, order_id: uuid.UUID) -> Response:
+        """One of the signed-in shopper's orders, with lines, timeline and address."""
+        try:
+            order = order_get_for_user(public_id=order_id, user=request.user)  # type: ignore[arg-type]
+        except Order.DoesNotExist as error:
+            raise NotFound("No such order.") from error
+        return Response(serializers.OrderDetailSerializer(order).data)

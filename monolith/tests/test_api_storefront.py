@@ -1,0 +1,165 @@
+"""The storefront API through HTTP: catalog, carts, orders, auth, and problem+json errors."""
+
+import uuid
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from rest_framework.throttling import AnonRateThrottle
+
+from monolith.cart.models import Cart
+
+from .factories import PASSWORD, make_category, make_order, make_product
+
+pytestmark = pytest.mark.django_db
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def catalog():
+    kitchen, garden = make_category("Kitchen"), make_category("Garden")
+    products = [
+        make_product(category=kitchen, name=f"Mug {n:02d}", price=f"{10 + n}.00") for n in range(7)
+    ]
+    products.append(make_product(category=garden, name="Trowel", price="5.00"))
+    make_product(category=garden, name="Retired", is_active=False)
+    return {"kitchen": kitchen, "garden": garden, "products": products}
+
+
+def test_categories_are_listed_in_display_order(api, catalog):
+    response = api.get("/api/v1/categories")
+    assert response.status_code == 200
+    assert [c["name"] for c in response.json()] == ["Garden", "Kitchen"]
+
+
+def test_products_come_in_cursor_pages_without_gaps_or_repeats(api, catalog):
+    seen, url = [], "/api/v1/products?page_size=3&sort=price"
+    while url:
+        page = api.get(url).json()
+        seen += [product["sku"] for product in page["results"]]
+        url = page["next"]
+    expected = sorted(catalog["products"], key=lambda p: (p.price, p.id))
+    assert seen == [product.sku for product in expected]
+
+
+def test_products_filter_by_category_and_search(api, catalog):
+    garden = api.get("/api/v1/products", {"category": catalog["garden"].slug}).json()
+    assert [p["name"] for p in garden["results"]] == ["Trowel"]
+    found = api.get("/api/v1/products", {"search": "trowel"}).json()
+    assert [p["name"] for p in found["results"]] == ["Trowel"]
+
+
+def test_product_detail_shows_price_as_an_exact_decimal_string(api, catalog):
+    product = catalog["products"][0]
+    body = api.get(f"/api/v1/products/{product.slug}").json()
+    assert body["price"] == "10.00"
+    assert body["currency"] == "EUR"
+    assert body["stock"] == product.stock
+
+
+def test_unknown_and_withdrawn_products_are_problem_404s(api, catalog):
+    for slug in ["no-such-thing", "retired-9"]:
+        response = api.get(f"/api/v1/products/{slug}")
+        assert response.status_code == 404
+        assert response["Content-Type"] == PROBLEM
+        assert response.json()["type"] == "/problems/not-found"
+
+
+def test_a_bad_sort_is_a_precise_400(api, catalog):
+    response = api.get("/api/v1/products", {"sort": "sideways"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    problem = response.json()
+    assert problem["title"] == "Bad Request"
+    assert problem["errors"][0]["pointer"] == "/sort"
+
+
+def test_an_anonymous_cart_is_built_line_by_line(api, catalog):
+    mug, trowel = catalog["products"][0], catalog["products"][-1]
+    cart = api.post("/api/v1/carts").json()
+    lines = f"/api/v1/carts/{cart['id']}/lines"
+    api.post(lines, {"sku": mug.sku, "quantity": 2}, format="json")
+    api.post(lines, {"sku": trowel.sku}, format="json")
+    body = api.put(f"{lines}/{mug.sku}", {"quantity": 3}, format="json").json()
+    assert {line["sku"]: line["quantity"] for line in body["lines"]} == {mug.sku: 3, trowel.sku: 1}
+    assert body["totals"]["subtotal"] == "35.00"
+    body = api.delete(f"{lines}/{trowel.sku}").json()
+    assert body["item_count"] == 3
+
+
+def test_cart_rules_answer_422_and_unknown_skus_400(api, catalog):
+    cart = api.post("/api/v1/carts").json()
+    lines = f"/api/v1/carts/{cart['id']}/lines"
+    too_many = api.post(lines, {"sku": catalog["products"][0].sku, "quantity": 50}, format="json")
+    assert too_many.status_code == 422
+    assert too_many.json()["detail"].startswith("Only 10 of")
+    unknown = api.post(lines, {"sku": "NOPE"}, format="json")
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"] == [
+        {"detail": "No product for sale has this SKU.", "pointer": "/sku"}
+    ]
+    malformed = api.generic("POST", lines, "{not json", content_type="application/json")
+    assert malformed.status_code == 400
+    assert malformed.json()["type"] == "/problems/malformed-body"
+
+
+def test_someone_elses_cart_is_not_found(api, catalog, shopper):
+    theirs = Cart.objects.create(user=shopper)
+    assert api.get(f"/api/v1/carts/{theirs.public_id}").status_code == 404
+    assert api.get(f"/api/v1/carts/{uuid.uuid4()}").status_code == 404
+
+
+def test_token_auth_lists_only_my_orders(api, catalog, shopper):
+    mine = make_order((catalog["products"][0], 1), user=shopper)
+    make_order((catalog["products"][0], 1))
+    assert api.get("/api/v1/orders").status_code == 401
+    token = api.post(
+        "/api/v1/auth/token", {"username": shopper.username, "password": PASSWORD}, format="json"
+    ).json()["token"]
+    assert Token.objects.get(user=shopper).key == token
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    orders = api.get("/api/v1/orders").json()["results"]
+    assert [order["number"] for order in orders] == [mine.number]
+    detail = api.get(f"/api/v1/orders/{mine.public_id}").json()
+    assert detail["timeline"][0]["to_status"] == "pending_payment"
+    assert detail["payment_reference"] == mine.payment.reference
+
+
+def test_a_wrong_token_is_a_401_problem(api):
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = api.get("/api/v1/orders")
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM
+    assert "WWW-Authenticate" in response
+
+
+def test_session_writes_need_the_csrf_token(catalog, shopper):
+    api = APIClient(enforce_csrf_checks=True)
+    api.force_login(shopper)
+    response = api.post("/api/v1/carts")
+    assert response.status_code == 403
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_unknown_api_urls_are_problems_and_pages_stay_html(client):
+    api_response = client.get("/api/v1/no-such-endpoint")
+    assert api_response.status_code == 404
+    assert api_response["Content-Type"] == PROBLEM
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_throttling_answers_429_with_retry_after(api, monkeypatch, catalog):
+    # DRF reads the rates into the throttle class at import, so the test sets them there.
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": "3/min"})
+    responses = [api.get("/api/v1/categories") for _ in range(4)]
+    assert [response.status_code for response in responses] == [200, 200, 200, 429]
+    assert responses[-1]["Content-Type"] == PROBLEM
+    assert int(responses[-1]["Retry-After"]) > 0
+    assert responses[-1].json()["type"] == "/problems/rate-limited"
