@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,11 @@ def _indented_block(mapping: dict[str, Any], indent: int) -> str:
     return "\n".join(lines)
 
 
+def _literal(replacement: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement taken as is: the YAML may hold backslashes re.sub would expand."""
+    return lambda _match: replacement
+
+
 def storefront_write(contract_path: Path = CONTRACT_PATH) -> None:
     """Replace each marked block of the contract with the generated storefront section."""
     text = contract_path.read_text()
@@ -122,7 +128,5 @@ def storefront_write(contract_path: Path = CONTRACT_PATH) -> None:
             raise ValueError(
                 f"{contract_path}: expected one marked block for {key} at indent {indent}"
             )
-        # A function replacement: the YAML may contain backslashes that re.sub would interpret.
-        block = _indented_block(section[key], indent)
-        text = pattern.sub(lambda _match: block, text)
+        text = pattern.sub(_literal(_indented_block(section[key], indent)), text)
     contract_path.write_text(text)

@@ -44,10 +44,13 @@ class Product(models.Model):
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="product_currency_iso_4217"
             ),
         ]
+        # One index per listing order (see selectors.SORT_ORDERINGS): the page's LIMIT then
+        # reads a few index entries instead of sorting every active product.
         indexes = [
             models.Index(fields=["is_active", "category", "name"], name="product_listing_idx"),
-            models.Index(fields=["price"], name="product_price_idx"),
-            models.Index(fields=["-created_at"], name="product_newest_idx"),
+            models.Index(fields=["is_active", "name", "id"], name="product_by_name_idx"),
+            models.Index(fields=["is_active", "price", "id"], name="product_by_price_idx"),
+            models.Index(fields=["is_active", "-created_at", "-id"], name="product_newest_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,58 @@
+"""The benchmark's own PostgreSQL database, recreated empty for every run."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+
+def database_name(url: str) -> str:
+    """The database named by a postgres:// URL."""
+    name = urlsplit(url).path.lstrip("/")
+    if not name:
+        raise ValueError(f"{url} names no database")
+    return name
+
+
+def maintenance_url(url: str) -> str:
+    """The same server's `postgres` database, from which others are created and dropped."""
+    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
+
+
+def database_recreate(url: str) -> None:
+    """Drop the database named by `url` if it exists (closing its sessions) and create it."""
+    name = sql.Identifier(database_name(url))
+    with psycopg.connect(maintenance_url(url), autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def database_analyze(url: str) -> None:
+    """VACUUM ANALYZE the freshly seeded database.
+
+    Without statistics the planner guesses, and autovacuum would gather them in the middle
+    of a measurement, changing query plans while wrk is running.
+    """
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("VACUUM (ANALYZE)")
+
+
+def server_version(url: str) -> str:
+    """The server's version string, e.g. `15.20 (Debian 15.20-0+deb12u1)`."""
+    with psycopg.connect(url) as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+def product_slug_pick(url: str, *, position: int) -> str:
+    """The slug of the active product at `position` in id order: a fixed page per catalog."""
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            "SELECT slug FROM catalog_product WHERE is_active ORDER BY id OFFSET %s LIMIT 1",
+            (position,),
+        ).fetchone()
+    if row is None:
+        raise LookupError(f"no active product at position {position}")
+    return str(row[0])
