@@ -13,12 +13,12 @@ STAMP := $(VENV)/.installed
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml
+$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml testsupport/pyproject.toml
 	@echo "==> Creating $(VENV) and installing the locked dependencies"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
-	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e ./monolith
+	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e ./monolith -e ./testsupport
 	@touch $@
 
 install: $(STAMP)  ## Create .venv with the locked dependencies
@@ -41,7 +41,7 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff format --check .
 
 typecheck: install  ## mypy over every component
-	$(BIN)/mypy monolith/src monolith/tests bench scripts
+	$(BIN)/mypy monolith/src monolith/tests testsupport/src bench scripts
 
 browser-deps:  ## Install Debian's Chromium for the browser tests when missing
 	@bash scripts/ensure_chromium.sh

@@ -6,17 +6,9 @@ import os
 
 import pytest
 from django.db import connection
+from tessera_testsupport import IN_CI, service_missing
 
 from .factories import make_category, make_product, make_user
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def service_missing(reason: str) -> None:
-    """Fail under CI=true, skip with the reason printed otherwise."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
-    pytest.skip(reason)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

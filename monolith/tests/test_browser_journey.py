@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from tessera_testsupport import service_missing
 
 from monolith.orders.models import Order
 
 from .browser import chromium, chromium_missing_reason, screenshot_path
-from .conftest import service_missing
 from .factories import make_category, make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

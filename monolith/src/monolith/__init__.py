@@ -1,0 +1,5 @@
+"""Tessera's core Django monolith."""
+
+from .celery_app import app as celery_app
+
+__all__ = ["celery_app"]

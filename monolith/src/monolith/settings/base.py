@@ -8,6 +8,8 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 
+from .broker import broker_transport_options
+
 # Lets admin and other generic classes be subscripted at runtime, as django-stubs types them.
 django_stubs_ext.monkeypatch()
 
@@ -165,6 +167,22 @@ SPECTACULAR_SETTINGS = {
         "monolith.api.schema.document_problems",
     ],
 }
+
+# Celery: JSON only, bounded in time, acknowledged after the work so a dead worker's task
+# is delivered again; one message at a time per worker process.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, var_dir=VAR_DIR)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
+CELERY_TIMEZONE = TIME_ZONE
 
 LOGGING = {
     "version": 1,
