@@ -8,17 +8,17 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint typecheck test-sqlite test-postgres browser-deps bench lock seed clean
+.PHONY: help install run test lint typecheck test-contract contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml testsupport/pyproject.toml
+$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml contract/pyproject.toml testsupport/pyproject.toml
 	@echo "==> Creating $(VENV) and installing the locked dependencies"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
-	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e ./monolith -e ./testsupport
+	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e ./monolith -e ./contract -e ./testsupport
 	@touch $@
 
 install: $(STAMP)  ## Create .venv with the locked dependencies
@@ -41,10 +41,25 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff format --check .
 
 typecheck: install  ## mypy over every component
-	$(BIN)/mypy monolith/src monolith/tests testsupport/src bench scripts
+	$(BIN)/mypy monolith/src monolith/tests contract/src contract/tests contract/tools testsupport/src bench scripts
 
 browser-deps:  ## Install Debian's Chromium for the browser tests when missing
 	@bash scripts/ensure_chromium.sh
+
+test-contract: install  ## The contract: documents, models, signing, client (no Django)
+	@echo "==> Contract suite"
+	@$(BIN)/pytest -p no:cacheprovider contract/tests
+
+contract-compat: install  ## Fail on a breaking contract change without a new major version
+	@echo "==> Contract compatibility: working tree against HEAD"
+	@$(BIN)/python -m tessera_contract.compat --against HEAD
+	@if git rev-parse -q --verify HEAD~1 >/dev/null; then \
+		echo "==> Contract compatibility: HEAD against the previous commit"; \
+		$(BIN)/python -m tessera_contract.compat --against HEAD~1 --current HEAD; \
+	else echo "==> Contract compatibility: no previous commit to compare with"; fi
+
+contract: install  ## Rewrite the storefront section of contract/openapi.yaml from the monolith's API
+	$(BIN)/python monolith/manage.py contract_storefront --write
 
 test-sqlite: install
 	@echo "==> Test suite on SQLite"
@@ -55,7 +70,7 @@ test-postgres: install browser-deps
 	@DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/tessera_monolith} \
 		TESSERA_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider
 
-test: lint typecheck test-sqlite test-postgres  ## Lint, type-check, and run the suite on SQLite and PostgreSQL
+test: lint typecheck contract-compat test-contract test-sqlite test-postgres  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/
 	$(BIN)/python bench/run.py

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from monolith.cart.services import MAX_QUANTITY_PER_LINE
 from monolith.catalog.models import Category, Product, ProductImage
 from monolith.catalog.selectors import SORT_ORDERINGS
 from monolith.orders.models import Order, OrderLine, OrderTransition
+
+# Text may hold anything but NUL, which DRF (and PostgreSQL) refuse; saying so as a schema
+# `pattern` keeps the contract honest about what gets a 400. Patterns use `$`, not `\Z`:
+# they must mean the same in Python and in JSON Schema's ECMA regular expressions.
+NO_NUL_CHARACTERS = RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")
 
 
 def money(source: str | None = None) -> serializers.DecimalField:
@@ -51,8 +57,10 @@ class CatalogProductDetailSerializer(CatalogProductSerializer):
 class CatalogQuerySerializer(serializers.Serializer[dict[str, str]]):
     """Query parameters of the product listing."""
 
-    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    category = serializers.SlugField(required=False, allow_blank=True, max_length=140)
+    # Omit a filter rather than send it blank: blank values are refused, which keeps the
+    # schema a plain string (drf-spectacular describes "blank or pattern" with an ambiguous oneOf).
+    search = serializers.CharField(required=False, max_length=200, validators=[NO_NUL_CHARACTERS])
+    category = serializers.SlugField(required=False, max_length=140)
     sort = serializers.ChoiceField(choices=sorted(SORT_ORDERINGS), required=False, default="name")
 
 
@@ -139,3 +147,19 @@ class OrderDetailSerializer(OrderSummarySerializer):
             "shipping_address",
             "payment_reference",
         ]
+
+
+class TokenRequestSerializer(serializers.Serializer[dict[str, str]]):
+    # The validators become `pattern`s in the contract, so clients know what is refused.
+    username = serializers.CharField(
+        max_length=150,
+        validators=[RegexValidator(r"^[\w.@+-]+$")],
+        help_text="Letters, digits and @.+-_",
+    )
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, validators=[NO_NUL_CHARACTERS]
+    )
+
+
+class TokenSerializer(serializers.Serializer[object]):
+    token = serializers.CharField(source="key", read_only=True)

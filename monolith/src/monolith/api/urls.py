@@ -1,11 +1,10 @@
 from django.urls import path
-from rest_framework.authtoken.views import ObtainAuthToken
 
 from . import views
 
 app_name = "api"
 urlpatterns = [
-    path("auth/token", ObtainAuthToken.as_view(), name="auth_token"),
+    path("auth/token", views.TokenCreateView.as_view(), name="auth_token"),
     path("categories", views.CategoryListView.as_view(), name="category_list"),
     path("products", views.ProductListView.as_view(), name="product_list"),
     path("products/<slug:slug>", views.ProductDetailView.as_view(), name="product_detail"),

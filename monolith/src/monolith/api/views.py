@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from monolith.cart.models import Cart
@@ -31,6 +34,27 @@ from monolith.orders.selectors import order_get_for_user, order_list_for_user
 
 from . import serializers
 from .pagination import StableCursorPagination
+
+
+class TokenCreateView(APIView):
+    """Trade a username and password for the API token sent as `Authorization: Token …`."""
+
+    authentication_classes: list[type] = []  # credentials travel in the body, not a session
+    # A stricter limit here than elsewhere slows down password guessing.
+    throttle_classes = [AnonRateThrottle, ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=serializers.TokenRequestSerializer, responses=serializers.TokenSerializer
+    )
+    def post(self, request: Request) -> Response:
+        body = serializers.TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = authenticate(request._request, **body.validated_data)
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Unknown username or wrong password.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(serializers.TokenSerializer(token).data)
 
 
 class CategoryListView(generics.ListAPIView[Category]):
@@ -55,7 +79,8 @@ class ProductListView(generics.ListAPIView[Product]):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Product]:
-        params = serializers.CatalogQuerySerializer(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF would read a blank `sort=` as "not given".
+        params = serializers.CatalogQuerySerializer(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
         query = CatalogQuery(
             search=params.validated_data.get("search", ""),

@@ -149,6 +149,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("TESSERA_API_THROTTLE_ANON", default="120/min"),
         "user": env.str("TESSERA_API_THROTTLE_USER", default="600/min"),
+        "auth": env.str("TESSERA_API_THROTTLE_AUTH", default="10/min"),
     },
     "EXCEPTION_HANDLER": "monolith.api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

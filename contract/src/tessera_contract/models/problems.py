@@ -1,0 +1,46 @@
+"""RFC 9457 problem details: the body of every error response on Tessera's APIs."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from msgspec import Meta
+
+from tessera_contract.models.base import UNSET, ContractStruct, UnsetType
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemType(StrEnum):
+    """The problem types Tessera's components answer with, as relative URI references."""
+
+    MALFORMED_REQUEST = "/problems/malformed-request"
+    VALIDATION_FAILED = "/problems/validation-failed"
+    SIGNATURE_INVALID = "/problems/signature-invalid"
+    TOKEN_INVALID = "/problems/token-invalid"  # noqa: S105 - a problem type, not a secret
+    FORBIDDEN = "/problems/forbidden"
+    NOT_FOUND = "/problems/not-found"
+    IDEMPOTENCY_KEY_MISSING = "/problems/idempotency-key-missing"
+    IDEMPOTENCY_CONFLICT = "/problems/idempotency-conflict"
+    JOB_NOT_CANCELLABLE = "/problems/job-not-cancellable"
+    PAYLOAD_TOO_LARGE = "/problems/payload-too-large"
+    SERVICE_UNAVAILABLE = "/problems/service-unavailable"
+
+
+class ProblemFieldError(ContractStruct, frozen=True, kw_only=True):
+    """One invalid input inside a validation problem."""
+
+    detail: Annotated[str, Meta(min_length=1, max_length=500)]
+    pointer: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
+    header: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
+    parameter: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
+
+
+class ProblemDetails(ContractStruct, frozen=True, kw_only=True):
+    """An error response body (``application/problem+json``)."""
+
+    type: Annotated[str, Meta(min_length=1, max_length=200)]
+    title: Annotated[str, Meta(min_length=1, max_length=200)]
+    status: Annotated[int, Meta(ge=400, le=599)]
+    detail: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
+    instance: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
+    errors: Annotated[list[ProblemFieldError], Meta(max_length=100)] | UnsetType = UNSET
