@@ -16,6 +16,9 @@ from monolith.orders.models import Order, OrderLine, OrderTransition
 NO_NUL_CHARACTERS = RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")
 
 
+INT64_MAX = 2**63 - 1  # the published `format: int64` of counts in responses
+
+
 def money(source: str | None = None) -> serializers.DecimalField:
     """A read-only amount, sent as an exact decimal string such as "12.50"."""
     if source is None:
@@ -50,6 +53,10 @@ class CatalogProductSerializer(serializers.ModelSerializer[Product]):
 
 
 class CatalogProductDetailSerializer(CatalogProductSerializer):
+    # Declared rather than derived from the model: derived integer fields take their bounds
+    # from the connected database, and the contract must not depend on which one that is.
+    stock = serializers.IntegerField(read_only=True, min_value=0, max_value=INT64_MAX)
+
     class Meta(CatalogProductSerializer.Meta):
         fields = [*CatalogProductSerializer.Meta.fields, "description", "stock"]
 
@@ -110,6 +117,8 @@ class OrderSummarySerializer(serializers.ModelSerializer[Order]):
 
 
 class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
+    quantity = serializers.IntegerField(read_only=True, min_value=1, max_value=INT64_MAX)
+
     class Meta:
         model = OrderLine
         fields = ["sku", "name", "unit_price", "quantity", "line_total"]
