@@ -1,22 +1,34 @@
+"""/healthz and /readyz in the contract's shape, checked by schemathesis and by hand."""
+
+import json
+
 import pytest
 from django.db.migrations.recorder import MigrationRecorder
+from jsonschema import Draft202012Validator
+
+from monolith.api.contract import CONTRACT_PATH
 
 pytestmark = pytest.mark.django_db
+SCHEMAS = CONTRACT_PATH.parent / "schemas"
 
 
 def test_healthz_answers_without_touching_dependencies(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json()["status"] == "ok"
+    assert response.json()["component"] == "monolith"
 
 
 def test_readyz_reports_each_dependency(client, media_root):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "checks": {"database": "ok", "migrations": "ok", "storage": "ok"},
+    body = response.json()
+    assert body["status"] == "ready"
+    assert {check["name"]: check["status"] for check in body["checks"]} == {
+        "database": "ok",
+        "migrations": "ok",
+        "storage": "ok",
     }
 
 
@@ -25,4 +37,16 @@ def test_readyz_is_503_with_retry_after_when_migrations_are_missing(client, medi
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
-    assert response.json()["checks"]["migrations"] == "unavailable"
+    failing = [check for check in response.json()["checks"] if check["status"] == "failing"]
+    assert [(check["name"], check["detail"]) for check in failing] == [
+        ("migrations", "RuntimeError")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "schema_file"), [("/healthz", "liveness.json"), ("/readyz", "readiness.json")]
+)
+def test_health_bodies_conform_to_the_contracts_schemas(client, media_root, path, schema_file):
+    validator = Draft202012Validator(json.loads((SCHEMAS / schema_file).read_text()))
+    body = client.get(path).json()
+    assert list(validator.iter_errors(body)) == []
