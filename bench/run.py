@@ -24,7 +24,7 @@ if __package__ in (None, ""):
 
 import psycopg
 
-from bench import loadgen, pages, server
+from bench import loadgen, pages, processing, server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The failures a benchmark reports with a message of its own rather than a traceback.
@@ -48,7 +48,7 @@ class Benchmark(Protocol):
     def run(self, arguments: argparse.Namespace) -> None: ...
 
 
-BENCHMARKS: dict[str, Benchmark] = {pages.NAME: pages}
+BENCHMARKS: dict[str, Benchmark] = {pages.NAME: pages, processing.NAME: processing}
 
 
 def names_parse(value: str) -> list[str]:

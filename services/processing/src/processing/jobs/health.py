@@ -1,0 +1,64 @@
+"""GET /healthz and GET /readyz in the contract's shape; readiness checks DB, broker, storage."""
+
+import uuid
+from importlib.metadata import version
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from tessera_contract.health import READY_RETRY_AFTER_SECONDS, liveness, readiness_run
+from tessera_contract.models.codec import payload_encode
+
+from processing.celery_app import app
+
+COMPONENT = "processing"
+VERSION = version("tessera-processing")
+
+
+def database_check() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM jobs_job LIMIT 1")  # also proves migrations ran
+
+
+def broker_check() -> None:
+    with app.connection_for_write() as broker:
+        broker.ensure_connection(max_retries=1, timeout=2)
+
+
+def storage_check() -> None:
+    name = default_storage.save(f"readiness/{uuid.uuid4().hex}", ContentFile(b"ok"))
+    default_storage.delete(name)
+
+
+CHECKS = {"database": database_check, "broker": broker_check, "storage": storage_check}
+
+
+def _json(body: bytes, status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+# CSRF-exempt so an unknown method gets 405 from require_GET, not the CSRF 403 page.
+@csrf_exempt
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Alive: touches no dependency."""
+    return _json(payload_encode(liveness(component=COMPONENT, version=VERSION)))
+
+
+# CSRF-exempt so an unknown method gets 405 from require_GET, not the CSRF 403 page.
+@csrf_exempt
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Ready: database, broker and storage answer; else 503 with Retry-After."""
+    report = readiness_run(component=COMPONENT, version=VERSION, checks=CHECKS)
+    if report.status == "ready":
+        return _json(payload_encode(report))
+    response = _json(payload_encode(report), status=503)
+    response["Retry-After"] = str(READY_RETRY_AFTER_SECONDS)
+    return response

@@ -1,0 +1,190 @@
+"""Settings shared by every environment, read from environment variables in one place.
+
+A `.env` file is read only when DJANGO_READ_DOT_ENV_FILE=true; real environment variables win.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import django_stubs_ext
+import environ
+from kombu import Exchange, Queue
+from tessera_contract.brokers import filesystem_transport_options
+
+django_stubs_ext.monkeypatch()
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = PACKAGE_DIR.parents[3]
+
+env = environ.Env()
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+    env.read_env(str(REPO_ROOT / ".env"), overwrite=False)
+
+VAR_DIR = Path(env.str("TESSERA_VAR_DIR", default=str(REPO_ROOT / "var")))
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "processing.jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "processing.urls"
+WSGI_APPLICATION = "processing.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# The service owns its database: never the monolith's.
+DATABASES = {
+    "default": env.db_url(
+        "PROCESSING_DATABASE_URL",
+        default=env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'processing.sqlite3'}"),
+    ),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # API and workers write from several processes; wait for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "processing-static")))
+# Sources (uploads the monolith wrote) and results live in the same storage.
+MEDIA_URL = env.str("PROCESSING_MEDIA_URL", default="/media/")
+MEDIA_ROOT = Path(env.str("PROCESSING_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {
+        # e.g. storages.backends.s3.S3Storage with the `s3` extra (AWS_* variables).
+        "BACKEND": env.str(
+            "PROCESSING_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the contract's 1 MiB limit on job creation
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["processing.jobs.authentication.ServiceTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["processing.jobs.authentication.IsAllowedService"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "EXCEPTION_HANDLER": "processing.jobs.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Service tokens: "<kid>:<secret>,..." (first key signs); callers must name this audience.
+PROCESSING_SERVICE_TOKEN_KEYS = env.str(
+    "SERVICE_TOKEN_KEYS", default="local:local-development-only-service-token-key-32b"
+)
+PROCESSING_TOKEN_AUDIENCE = "processing"  # noqa: S105 - an audience name, not a secret
+PROCESSING_TOKEN_KNOWN_ISSUERS = env.list(
+    "PROCESSING_TOKEN_KNOWN_ISSUERS", default=["monolith", "functions", "sandbox"]
+)
+# Of the known services, only these may use the jobs API; the rest get 403.
+PROCESSING_TOKEN_ALLOWED_ISSUERS = env.list(
+    "PROCESSING_TOKEN_ALLOWED_ISSUERS", default=["monolith"]
+)
+
+PROCESSING_JOB_MAX_ATTEMPTS = env.int("PROCESSING_JOB_MAX_ATTEMPTS", default=3)
+PROCESSING_RETRY_BACKOFF_SECONDS = env.float("PROCESSING_RETRY_BACKOFF_SECONDS", default=2.0)
+# Decompression-bomb guard: refuse images with more pixels than this before decoding them.
+PROCESSING_IMAGE_MAX_PIXELS = env.int("PROCESSING_IMAGE_MAX_PIXELS", default=40_000_000)
+
+MONOLITH_CALLBACK_URL = env.str("MONOLITH_CALLBACK_URL", default="http://127.0.0.1:8000")
+PROCESSING_CALLBACK_SECRETS = env.list(
+    "JOB_RESULT_CALLBACK_SECRETS",
+    default=["whsec_bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjaw=="],
+)
+
+# Celery: JSON only, acknowledged after the work (a killed worker's job is delivered again),
+# one message at a time per process, one queue per kind so a flood of one cannot starve others.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+_broker_scheme = CELERY_BROKER_URL.split("://", 1)[0]
+if _broker_scheme == "filesystem":
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = filesystem_transport_options(
+        VAR_DIR / "processing-broker"
+    )
+elif _broker_scheme in {"amqp", "pyamqp"}:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+elif _broker_scheme in {"redis", "rediss"}:
+    # Short enough that a killed worker's unacked job comes back soon, longer than the hard limit.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
+CELERY_TIMEZONE = TIME_ZONE
+# Per-kind limits ("sales_report=600,invoice_pdf=30") override the global ones. Celery writes a
+# task's limits into its message when it is sent, so the sender (the API) must know them.
+PROCESSING_SOFT_TIME_LIMITS: dict[str, int] = env.dict(
+    "PROCESSING_SOFT_TIME_LIMITS", cast={"value": int}, default={}
+)
+PROCESSING_TIME_LIMITS: dict[str, int] = env.dict(
+    "PROCESSING_TIME_LIMITS", cast={"value": int}, default={}
+)
+PROCESSING_QUEUES = {
+    "image_renditions": "tessera.processing.renditions",
+    "invoice_pdf": "tessera.processing.documents",
+    "sales_report": "tessera.processing.reports",
+}
+# Finished jobs' results wait here until the monolith's callback accepts them.
+PROCESSING_RESULTS_QUEUE = "tessera.processing.job-results"
+_exchange = Exchange("tessera.processing", type="direct")
+CELERY_TASK_QUEUES = [
+    Queue(name, _exchange, routing_key=name)
+    for name in [*PROCESSING_QUEUES.values(), PROCESSING_RESULTS_QUEUE]
+]
+CELERY_TASK_DEFAULT_QUEUE = PROCESSING_QUEUES["image_renditions"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}
