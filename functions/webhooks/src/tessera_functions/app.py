@@ -1,0 +1,240 @@
+"""The webhook functions' WSGI application: plain WSGI, no framework.
+
+Four routes, each a few lines; a framework would add import time to every Lambda cold start
+and megabytes to the zip for routing this small (figures in ``functions/README.md``).
+
+Per delivery: body size limit (413) -> signature over the raw bytes (401, no details) ->
+validation against the contract (400) -> envelope published and confirmed by the broker
+(503 with Retry-After when it is not) -> 202.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from tessera_contract.health import READY_RETRY_AFTER_SECONDS, liveness, readiness_run
+from tessera_contract.models.codec import MalformedPayloadError, PayloadError, payload_encode
+from tessera_contract.models.envelopes import WebhookAcknowledgement
+from tessera_contract.models.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, ProblemType
+from tessera_contract.signing import SignatureError
+
+from tessera_functions import __version__
+from tessera_functions.carrier import CarrierWebhookReceiver
+from tessera_functions.payments import PaymentWebhookReceiver
+from tessera_functions.publisher import BrokerUnavailableError, WebhookEnvelopePublisher
+from tessera_functions.receipts import WebhookReceipt
+from tessera_functions.settings import FunctionSettings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+else:
+    StartResponse = Callable[..., Any]
+    WSGIEnvironment = dict[str, Any]
+
+__all__ = ["COMPONENT", "RETRY_AFTER_SECONDS", "WebhookApplication", "webhook_application_create"]
+
+logger = logging.getLogger(__name__)
+
+COMPONENT = "functions"
+# Long enough for a restarted broker to come back, short enough that senders catch up fast.
+RETRY_AFTER_SECONDS = 5
+_JSON = "application/json"
+
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+
+def _response(status: int, body: bytes, media_type: str = _JSON, **headers: str) -> Response:
+    header_list = [("Content-Type", media_type), ("Content-Length", str(len(body)))]
+    header_list += [(name.replace("_", "-"), value) for name, value in headers.items()]
+    return status, header_list, body
+
+
+def _problem(
+    status: HTTPStatus, problem_type: ProblemType, detail: str | None = None, **headers: str
+) -> Response:
+    problem = (
+        ProblemDetails(
+            type=str(problem_type), title=status.phrase, status=int(status), detail=detail
+        )
+        if detail
+        else ProblemDetails(type=str(problem_type), title=status.phrase, status=int(status))
+    )
+    return _response(status, payload_encode(problem), PROBLEM_MEDIA_TYPE, **headers)
+
+
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
+    # WSGI spells request headers HTTP_WEBHOOK_ID; the verifiers want webhook-id.
+    return {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+class WebhookApplication:
+    """The WSGI callable: routes, the request pipeline and its answers."""
+
+    def __init__(
+        self,
+        *,
+        payments: PaymentWebhookReceiver,
+        carrier: CarrierWebhookReceiver,
+        publisher: WebhookEnvelopePublisher,
+        max_body_bytes: int,
+    ) -> None:
+        """Serve both integrations, publishing through ``publisher``."""
+        self.publisher = publisher
+        self._payments = payments
+        self._carrier = carrier
+        self._max_body_bytes = max_body_bytes
+        self._routes: dict[str, tuple[str, Callable[[WSGIEnvironment], Response]]] = {
+            "/webhooks/payments": ("POST", self._payment_webhook),
+            "/webhooks/carrier": ("POST", self._carrier_webhook),
+            "/healthz": ("GET", self._liveness),
+            "/readyz": ("GET", self._readiness),
+        }
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer one request; every failure is a problem response, never a stack trace."""
+        try:
+            status, headers, body = self._dispatch(environ)
+        except Exception:
+            logger.exception("unhandled error in the webhook application")
+            status, headers, body = _problem(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                ProblemType.SERVICE_UNAVAILABLE,
+                Retry_After=str(RETRY_AFTER_SECONDS),
+            )
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+    def _dispatch(self, environ: WSGIEnvironment) -> Response:
+        route = self._routes.get(environ.get("PATH_INFO") or "/")
+        if route is None:
+            return _problem(HTTPStatus.NOT_FOUND, ProblemType.NOT_FOUND)
+        method, view = route
+        request_method = environ.get("REQUEST_METHOD", "GET")
+        if request_method != method and not (method == "GET" and request_method == "HEAD"):
+            return _problem(
+                HTTPStatus.METHOD_NOT_ALLOWED, ProblemType.MALFORMED_REQUEST, Allow=method
+            )
+        return view(environ)
+
+    def _body(self, environ: WSGIEnvironment) -> bytes:
+        length_text = environ.get("CONTENT_LENGTH") or ""
+        stream = environ["wsgi.input"]
+        if length_text:
+            length = int(length_text)  # ValueError -> 400, below
+            if length > self._max_body_bytes:
+                raise _BodyTooLargeError()  # refused without reading a byte of it
+            body: bytes = stream.read(length) if length > 0 else b""
+            return body
+        # No Content-Length (chunked): read one byte past the limit to know it was crossed.
+        body = stream.read(self._max_body_bytes + 1)
+        if len(body) > self._max_body_bytes:
+            raise _BodyTooLargeError()
+        return body
+
+    def _webhook(
+        self, environ: WSGIEnvironment, receive: Callable[[bytes, WSGIEnvironment], WebhookReceipt]
+    ) -> Response:
+        try:
+            body = self._body(environ)
+        except _BodyTooLargeError:
+            return _problem(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ProblemType.PAYLOAD_TOO_LARGE)
+        except ValueError:
+            return _problem(
+                HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, "invalid Content-Length"
+            )
+        try:
+            receipt = receive(body, environ)
+        except SignatureError:
+            # No detail: telling a forger which check failed helps only the forger.
+            return _problem(HTTPStatus.UNAUTHORIZED, ProblemType.SIGNATURE_INVALID)
+        except MalformedPayloadError:
+            return _problem(
+                HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, "the body is not JSON"
+            )
+        except PayloadError as error:
+            return _problem(HTTPStatus.BAD_REQUEST, ProblemType.VALIDATION_FAILED, str(error))
+        if receipt.envelope is None:
+            return self._acknowledgement(receipt.event_id, "ignored")
+        try:
+            self.publisher.webhook_envelope_publish(
+                receipt.envelope, event_id=receipt.event_id, traceparent=receipt.traceparent
+            )
+        except BrokerUnavailableError:
+            return _problem(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                ProblemType.SERVICE_UNAVAILABLE,
+                "the event could not be queued; retry later",
+                Retry_After=str(RETRY_AFTER_SECONDS),
+            )
+        return self._acknowledgement(receipt.event_id, "queued")
+
+    @staticmethod
+    def _acknowledgement(event_id: str, status: str) -> Response:
+        acknowledgement = WebhookAcknowledgement(event_id=event_id, status=status)  # type: ignore[arg-type]
+        return _response(HTTPStatus.ACCEPTED, payload_encode(acknowledgement))
+
+    def _payment_webhook(self, environ: WSGIEnvironment) -> Response:
+        def receive(body: bytes, environ: WSGIEnvironment) -> WebhookReceipt:
+            return self._payments.payment_webhook_receive(
+                body,
+                signature=environ.get("HTTP_STRIPE_SIGNATURE"),
+                traceparent=environ.get("HTTP_TRACEPARENT"),
+                tracestate=environ.get("HTTP_TRACESTATE"),
+                received_at=datetime.now(UTC),
+            )
+
+        return self._webhook(environ, receive)
+
+    def _carrier_webhook(self, environ: WSGIEnvironment) -> Response:
+        def receive(body: bytes, environ: WSGIEnvironment) -> WebhookReceipt:
+            return self._carrier.carrier_webhook_receive(
+                body,
+                headers=_headers(environ),
+                traceparent=environ.get("HTTP_TRACEPARENT"),
+                tracestate=environ.get("HTTP_TRACESTATE"),
+                received_at=datetime.now(UTC),
+            )
+
+        return self._webhook(environ, receive)
+
+    def _liveness(self, environ: WSGIEnvironment) -> Response:
+        return _response(
+            HTTPStatus.OK, payload_encode(liveness(component=COMPONENT, version=__version__))
+        )
+
+    def _readiness(self, environ: WSGIEnvironment) -> Response:
+        readiness = readiness_run(
+            component=COMPONENT,
+            version=__version__,
+            checks={"broker": self.publisher.broker_check},
+        )
+        if readiness.status == "ready":
+            return _response(HTTPStatus.OK, payload_encode(readiness))
+        return _response(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            payload_encode(readiness),
+            Retry_After=str(READY_RETRY_AFTER_SECONDS),
+        )
+
+
+def webhook_application_create(settings: FunctionSettings | None = None) -> WebhookApplication:
+    """Build the application from ``settings`` (by default, from the environment)."""
+    settings = FunctionSettings.from_environment() if settings is None else settings
+    return WebhookApplication(
+        payments=PaymentWebhookReceiver(settings.payment_secrets),
+        carrier=CarrierWebhookReceiver(settings.carrier_secrets),
+        publisher=WebhookEnvelopePublisher(
+            settings.broker_url, transport_options=settings.broker_options
+        ),
+        max_body_bytes=settings.max_body_bytes,
+    )
