@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+from collections.abc import Iterator
+from wsgiref.simple_server import WSGIServer, make_server
 
 import pytest
+from tessera_contract.signing import standard_webhook_secret_generate
+from tessera_sandbox.app import SandboxApp
+from tessera_sandbox.delivery import WebhookSender
+from tessera_sandbox.settings import SandboxSettings
 from tessera_testsupport import service_missing
 
 from monolith.orders.models import Order
@@ -25,7 +33,38 @@ def shop():
     ]
 
 
-def test_shopper_adds_two_products_without_a_page_load_and_checks_out(live_server, shop):
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def payment_sandbox(live_server, settings) -> Iterator[str]:
+    """The real sandbox pay page; with no webhook function running its webhook goes nowhere."""
+    nowhere = f"http://127.0.0.1:{_closed_port()}"
+    sandbox_settings = SandboxSettings.from_environment(
+        {
+            "SANDBOX_PAYMENTS_WEBHOOK_URL": f"{nowhere}/webhooks/payments",
+            "SANDBOX_CARRIER_WEBHOOK_URL": f"{nowhere}/webhooks/carrier",
+            "SANDBOX_PAYMENT_SECRETS": "whsec_browser_journey",
+            "SANDBOX_CARRIER_SECRETS": standard_webhook_secret_generate(),
+            "SANDBOX_RETURN_ORIGINS": live_server.url,
+            "SANDBOX_MAX_ATTEMPTS": "1",
+        }
+    )
+    server = make_server("127.0.0.1", 0, SandboxApp(WebhookSender(sandbox_settings)), WSGIServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.PAYMENT_PROVIDER_URL = f"http://127.0.0.1:{server.server_port}"
+    yield settings.PAYMENT_PROVIDER_URL
+    server.shutdown()
+    server.server_close()
+
+
+def test_shopper_adds_two_products_without_a_page_load_and_checks_out(
+    live_server, shop, payment_sandbox
+):
     if reason := chromium_missing_reason():
         service_missing(reason)
     with chromium() as browser:
@@ -63,6 +102,11 @@ def test_shopper_adds_two_products_without_a_page_load_and_checks_out(live_serve
         page.screenshot(path=screenshot_path("2-checkout"), full_page=True)
         page.get_by_role("button", name="Place order").click()
 
+        page.get_by_role("heading", name="Sandbox payment provider").wait_for()
+        assert page.url.startswith(f"{payment_sandbox}/pay?")
+        amount_to_pay = page.locator("#amount").inner_text()
+        page.get_by_role("button", name="Decline").click()
+
         page.get_by_role("heading", name="Order TS-").wait_for()
         status = page.locator("#order-status")
         assert "Pending payment" in status.inner_text()
@@ -71,4 +115,5 @@ def test_shopper_adds_two_products_without_a_page_load_and_checks_out(live_serve
 
     order = Order.objects.get()
     assert order.status == "pending_payment"
+    assert amount_to_pay == f"{order.total:.2f} {order.currency}"
     assert sorted(line.name for line in order.lines.all()) == ["Enamel mug", "Stoneware teapot"]

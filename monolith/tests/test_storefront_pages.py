@@ -1,5 +1,7 @@
 """The storefront through HTTP: full pages for browsers, partials for htmx, forms without JS."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.urls import reverse
 
@@ -94,17 +96,30 @@ def test_cart_actions_accept_only_posts(client, product):
     assert client.post(reverse("cart:add", args=[987654])).status_code == 404
 
 
-def test_guest_checkout_leads_to_a_pending_order_only_this_session_can_see(client, product):
+def test_guest_checkout_sends_the_shopper_to_pay_and_back_to_an_order_only_they_see(
+    client, product, settings
+):
+    settings.PAYMENT_PROVIDER_URL = "http://127.0.0.1:8003"
     client.post(reverse("cart:add", args=[product.pk]), {"quantity": "2"})
     response = client.post(reverse("orders:checkout"), ADDRESS_FORM)
     order = Order.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("orders:detail", args=[order.public_id])
-    page = client.get(response["Location"])
+    pay_page = urlsplit(response["Location"])
+    assert f"{pay_page.scheme}://{pay_page.netloc}{pay_page.path}" == "http://127.0.0.1:8003/pay"
+    query = parse_qs(pay_page.query)
+    order_page = reverse("orders:detail", args=[order.public_id])
+    assert query == {
+        "reference": [order.payment.reference],
+        "amount": [f"{order.total:.2f}"],
+        "currency": [order.currency],
+        "order": [order.number],
+        "return_url": [f"http://testserver{order_page}"],
+    }
+    page = client.get(order_page)
     assert b"Pending payment" in page.content
     assert order.number.encode() in page.content
     stranger = client.__class__()
-    assert stranger.get(response["Location"]).status_code == 404
+    assert stranger.get(order_page).status_code == 404
 
 
 def test_checkout_with_a_bad_address_shows_the_form_again(client, product):

@@ -134,6 +134,9 @@ class Payment(models.Model):
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="payment")
     reference = models.CharField(max_length=64, unique=True, editable=False)
     provider = models.CharField(max_length=40, default="sandbox")
+    # The provider's own id (a payment intent), learnt from its first webhook: refunds
+    # name it even when they do not carry our reference.
+    provider_payment_id = models.CharField(max_length=255, blank=True, db_index=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     status = models.CharField(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
@@ -45,3 +47,18 @@ def order_visible_to(
     if owns or order.pk in session_order_ids or getattr(user, "is_staff", False):
         return order
     raise Order.DoesNotExist
+
+
+def payment_page_url(*, order: Order, return_url: str) -> str:
+    """Where the shopper pays: the provider's page for this order's payment, then back."""
+    payment = order.payment
+    query = urlencode(
+        {
+            "reference": payment.reference,
+            "amount": f"{payment.amount:.2f}",
+            "currency": payment.currency,
+            "order": order.number,
+            "return_url": return_url,
+        }
+    )
+    return f"{settings.PAYMENT_PROVIDER_URL.rstrip('/')}/pay?{query}"

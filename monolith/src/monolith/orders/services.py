@@ -15,8 +15,9 @@ from monolith.cart.services import cart_clear
 from monolith.catalog.models import Product
 from monolith.core.errors import DomainError
 
-from .models import Order, OrderLine, OrderTransition, Payment
+from .models import Order, OrderLine, OrderTransition, Payment, PaymentStatus
 from .state_machine import OrderStatus, check_transition
+from .tasks import order_shipment_request
 
 
 class EmptyCart(DomainError):
@@ -168,8 +169,58 @@ def order_cancel(*, order: Order, cause: str, actor: User | None = None) -> Orde
     return order_transition(order=order, to_status=OrderStatus.CANCELLED, cause=cause, actor=actor)
 
 
+@transaction.atomic
 def order_mark_fulfilled(*, order: Order, actor: User | None = None) -> Order:
-    """Staff packed the parcel: hand it over to the carrier next."""
-    return order_transition(
+    """Staff packed the parcel: the carrier is asked to collect it once this commits."""
+    fulfilled = order_transition(
         order=order, to_status=OrderStatus.FULFILLED, cause="fulfilled by staff", actor=actor
     )
+    number = fulfilled.number
+    transaction.on_commit(lambda: order_shipment_request.delay(number))
+    return fulfilled
+
+
+def order_mark_shipped(*, order: Order, cause: str) -> Order:
+    """The carrier has the parcel."""
+    return order_transition(order=order, to_status=OrderStatus.SHIPPED, cause=cause)
+
+
+def order_mark_delivered(*, order: Order, cause: str) -> Order:
+    """The parcel reached the shopper."""
+    return order_transition(order=order, to_status=OrderStatus.DELIVERED, cause=cause)
+
+
+def order_note_add(*, order: Order, cause: str) -> OrderTransition:
+    """Record something that happened to an order without changing its status (a timeline note)."""
+    return OrderTransition.objects.create(
+        order=order, from_status=order.status, to_status=order.status, cause=cause
+    )
+
+
+@transaction.atomic
+def order_mark_paid(*, payment: Payment, provider_payment_id: str, cause: str) -> Order:
+    """The provider took the money: the payment succeeded and the order becomes paid."""
+    order = order_transition(order=payment.order, to_status=OrderStatus.PAID, cause=cause)
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.provider_payment_id = provider_payment_id
+    payment.save(update_fields=["status", "provider_payment_id", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def order_payment_failure_record(*, payment: Payment, cause: str) -> OrderTransition:
+    """An attempt to pay was declined: the order stays pending, the timeline says why."""
+    payment.status = PaymentStatus.FAILED
+    payment.save(update_fields=["status", "updated_at"])
+    return order_note_add(order=payment.order, cause=cause)
+
+
+@transaction.atomic
+def order_refund(*, payment: Payment, cause: str, actor: User | None = None) -> Order:
+    """The money went back to the shopper in full: the order is refunded."""
+    order = order_transition(
+        order=payment.order, to_status=OrderStatus.REFUNDED, cause=cause, actor=actor
+    )
+    payment.status = PaymentStatus.REFUNDED
+    payment.save(update_fields=["status", "updated_at"])
+    return order

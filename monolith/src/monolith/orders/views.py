@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -18,7 +19,12 @@ from monolith.core.errors import DomainError
 
 from .forms import CheckoutForm
 from .models import Order
-from .selectors import SESSION_ORDERS_KEY, order_list_for_user, order_visible_to
+from .selectors import (
+    SESSION_ORDERS_KEY,
+    order_list_for_user,
+    order_visible_to,
+    payment_page_url,
+)
 from .services import order_place
 
 
@@ -66,7 +72,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
             order.pk,
         ]
         messages.success(request, f"Thank you! We have your order {order.number}.")
-        return redirect("orders:detail", public_id=order.public_id)
+        order_page = reverse("orders:detail", kwargs={"public_id": order.public_id})
+        return redirect(
+            payment_page_url(order=order, return_url=request.build_absolute_uri(order_page))
+        )
     summary = cart_summary(cart_for_request(request))
     if summary.is_empty:
         messages.info(request, "Your cart is empty: add a product before checking out.")

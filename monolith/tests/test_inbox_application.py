@@ -1,0 +1,228 @@
+"""The webhook inbox applies each event to its order once, in the right order, or parks it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from monolith import celery_app
+from monolith.inbox.models import InboxEvent, InboxStatus
+from monolith.inbox.services import InboxRecordResult, inbox_event_record
+from monolith.orders.models import Order, PaymentStatus
+from monolith.orders.services import order_mark_fulfilled
+from monolith.orders.state_machine import OrderStatus
+
+from .factories import make_order
+from .webhook_envelopes import payment_event, refund_event, shipment_event
+
+pytestmark = pytest.mark.django_db
+
+Receive = Callable[[bytes], InboxRecordResult]
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run inbox tasks in-process: the rules are under test here, the worker elsewhere."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def receive(eager_tasks: None, django_capture_on_commit_callbacks) -> Receive:
+    """Record an envelope as the consumer does, and run what is scheduled after commit."""
+
+    def deliver(raw: bytes) -> InboxRecordResult:
+        with django_capture_on_commit_callbacks(execute=True):
+            return inbox_event_record(raw=raw)
+
+    return deliver
+
+
+@pytest.fixture
+def order(product) -> Order:
+    return make_order((product, 2))
+
+
+def _reloaded(order: Order) -> Order:
+    return Order.objects.select_related("payment").get(pk=order.pk)
+
+
+def _last_cause(order: Order) -> str:
+    transition = order.transitions.last()
+    assert transition is not None
+    return transition.cause
+
+
+def _event(result: InboxRecordResult) -> InboxEvent:
+    return InboxEvent.objects.get(pk=result.event.pk)
+
+
+def test_payment_webhook_marks_the_order_paid(receive: Receive, order: Order) -> None:
+    result = receive(payment_event(order.payment))
+
+    order = _reloaded(order)
+    assert order.status == OrderStatus.PAID
+    assert order.payment.status == PaymentStatus.SUCCEEDED
+    assert order.payment.provider_payment_id.startswith("pi_")
+    assert _event(result).status == InboxStatus.APPLIED
+    assert _last_cause(order).startswith("payments webhook payment_intent.succeeded")
+
+
+def test_duplicate_payment_webhook_is_applied_once(receive: Receive, order: Order) -> None:
+    raw = payment_event(order.payment, event_id="evt_duplicate1")
+
+    first = receive(raw)
+    second = receive(raw)
+    third = receive(raw)
+
+    assert not first.duplicate
+    assert second.duplicate
+    assert third.duplicate
+    assert InboxEvent.objects.count() == 1
+    assert _event(first).duplicate_hits == 2
+    assert _reloaded(order).transitions.filter(to_status=OrderStatus.PAID).count() == 1
+
+
+def test_declined_payment_keeps_the_order_pending_and_says_why(
+    receive: Receive, order: Order
+) -> None:
+    receive(payment_event(order.payment, event_type="payment_intent.payment_failed"))
+
+    order = _reloaded(order)
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert order.payment.status == PaymentStatus.FAILED
+    assert _last_cause(order) == "payment failed: Your card was declined."
+
+
+def test_refund_after_payment_refunds_the_order(receive: Receive, order: Order) -> None:
+    receive(payment_event(order.payment))
+    receive(refund_event(order.payment))
+
+    order = _reloaded(order)
+    assert order.status == OrderStatus.REFUNDED
+    assert order.payment.status == PaymentStatus.REFUNDED
+
+
+def test_refund_before_its_payment_is_parked_then_applied(receive: Receive, order: Order) -> None:
+    refund = receive(refund_event(order.payment))
+    assert _event(refund).status == InboxStatus.PARKED
+    assert _reloaded(order).status == OrderStatus.PENDING_PAYMENT
+
+    receive(payment_event(order.payment))
+
+    assert _event(refund).status == InboxStatus.APPLIED
+    statuses = list(_reloaded(order).transitions.values_list("to_status", flat=True))
+    assert statuses == [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.REFUNDED]
+
+
+@pytest.fixture
+def fulfilled_order(receive: Receive, order: Order) -> Order:
+    receive(payment_event(order.payment))
+    return order_mark_fulfilled(order=_reloaded(order))
+
+
+def test_carrier_events_ship_then_deliver(receive: Receive, fulfilled_order: Order) -> None:
+    receive(shipment_event(fulfilled_order, event_type="shipment.in_transit"))
+    assert _reloaded(fulfilled_order).status == OrderStatus.SHIPPED
+
+    receive(shipment_event(fulfilled_order, event_type="shipment.delivered"))
+    assert _reloaded(fulfilled_order).status == OrderStatus.DELIVERED
+
+
+def test_delivered_before_in_transit_applies_both_steps_in_order(
+    receive: Receive, fulfilled_order: Order
+) -> None:
+    receive(shipment_event(fulfilled_order, event_type="shipment.delivered"))
+    late = receive(shipment_event(fulfilled_order, event_type="shipment.in_transit"))
+
+    order = _reloaded(fulfilled_order)
+    assert order.status == OrderStatus.DELIVERED
+    statuses = list(order.transitions.values_list("to_status", flat=True))
+    assert statuses[-2:] == [OrderStatus.SHIPPED, OrderStatus.DELIVERED]
+    assert _event(late).status == InboxStatus.IGNORED
+    assert _event(late).last_error == "order is already delivered"
+
+
+def test_shipment_exception_is_recorded_in_the_timeline(
+    receive: Receive, fulfilled_order: Order
+) -> None:
+    receive(shipment_event(fulfilled_order, event_type="shipment.exception"))
+
+    order = _reloaded(fulfilled_order)
+    assert order.status == OrderStatus.FULFILLED
+    assert _last_cause(order) == "carrier exception (delayed): Held at the depot"
+
+
+def test_unknown_event_type_is_stored_and_ignored(receive: Receive, order: Order) -> None:
+    raw = payment_event(order.payment).replace(b"payment_intent.succeeded", b"customer.created")
+
+    result = receive(raw)
+
+    event = _event(result)
+    assert event.type == "customer.created"
+    assert event.status == InboxStatus.IGNORED
+    assert _reloaded(order).status == OrderStatus.PENDING_PAYMENT
+
+
+def test_failing_event_is_retried_with_backoff_then_dead_lettered(
+    receive: Receive,
+    settings,
+    product,
+) -> None:
+    settings.INBOX_MAX_ATTEMPTS = 3
+    paid_elsewhere = make_order((product, 1))
+    raw = shipment_event(paid_elsewhere, event_type="shipment.in_transit")
+
+    result = receive(raw)  # a pending order cannot ship: every attempt fails
+
+    event = _event(result)
+    assert event.status == InboxStatus.DEAD_LETTERED
+    assert event.attempts == 3
+    assert event.last_error.startswith("InvalidTransition: An order that is pending payment")
+
+
+def test_staff_replay_a_dead_lettered_event_from_the_admin(
+    receive: Receive,
+    settings,
+    order: Order,
+    staff_user,
+    django_capture_on_commit_callbacks,
+) -> None:
+    settings.INBOX_MAX_ATTEMPTS = 1
+    receive(payment_event(order.payment))
+    early = receive(shipment_event(order, event_type="shipment.in_transit"))
+    assert _event(early).status == InboxStatus.DEAD_LETTERED
+    order_mark_fulfilled(order=_reloaded(order))
+
+    client = Client()
+    client.force_login(staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:inbox_inboxevent_changelist"),
+            {"action": "replay", "_selected_action": [early.event.pk]},
+        )
+
+    assert response.status_code == 302
+    assert _event(early).status == InboxStatus.APPLIED
+    assert _reloaded(order).status == OrderStatus.SHIPPED
+
+
+def test_admin_lists_the_inbox_with_filters_and_search(
+    receive: Receive,
+    order: Order,
+    staff_user,
+) -> None:
+    receive(payment_event(order.payment, event_id="evt_listed1"))
+    client = Client()
+    client.force_login(staff_user)
+
+    response = client.get(
+        reverse("admin:inbox_inboxevent_changelist"), {"status__exact": "applied", "q": "listed"}
+    )
+
+    assert response.status_code == 200
+    assert b"evt_listed1" in response.content
