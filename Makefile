@@ -8,17 +8,22 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint typecheck test-contract contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean
+.PHONY: help install run test lint typecheck test-contract test-processing test-functions test-sandbox \
+	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml contract/pyproject.toml testsupport/pyproject.toml
+$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml contract/pyproject.toml \
+		services/processing/pyproject.toml functions/webhooks/pyproject.toml \
+		infra/sandbox/pyproject.toml testsupport/pyproject.toml
 	@echo "==> Creating $(VENV) and installing the locked dependencies"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
-	@$(UV) pip install --quiet --python $(BIN)/python --no-deps -e ./monolith -e ./contract -e ./testsupport
+	@$(UV) pip install --quiet --python $(BIN)/python --no-deps \
+		-e ./monolith -e ./contract -e ./services/processing -e ./functions/webhooks \
+		-e ./infra/sandbox -e ./testsupport
 	@touch $@
 
 install: $(STAMP)  ## Create .venv with the locked dependencies
@@ -41,7 +46,10 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff format --check .
 
 typecheck: install  ## mypy over every component
-	$(BIN)/mypy monolith/src monolith/tests contract/src contract/tests contract/tools testsupport/src bench scripts
+	$(BIN)/mypy monolith/src monolith/tests contract/src contract/tests contract/tools \
+		functions/webhooks/src functions/scripts infra/sandbox/src testsupport/src bench scripts
+	@# The processing service is its own Django project: its settings, its mypy section.
+	cd services/processing && ../../$(BIN)/mypy src
 
 browser-deps:  ## Install Debian's Chromium for the browser tests when missing
 	@bash scripts/ensure_chromium.sh
@@ -49,6 +57,21 @@ browser-deps:  ## Install Debian's Chromium for the browser tests when missing
 test-contract: install  ## The contract: documents, models, signing, client (no Django)
 	@echo "==> Contract suite"
 	@$(BIN)/pytest -p no:cacheprovider contract/tests
+
+test-functions: install  ## The webhook functions: signatures, brokers, the Lambda zip via Zappa's handler
+	@echo "==> Functions suite"
+	@$(BIN)/pytest -p no:cacheprovider functions/webhooks/tests
+
+test-processing: install  ## The processing service: jobs API, workers on real brokers, job kinds
+	@echo "==> Processing service suite"
+	@$(BIN)/pytest -p no:cacheprovider services/processing/tests
+
+test-sandbox: install  ## The provider and carrier sandbox
+	@echo "==> Sandbox suite"
+	@$(BIN)/pytest -p no:cacheprovider infra/sandbox/tests
+
+functions-package: install  ## Build the Lambda zip offline with `zappa package`
+	$(BIN)/python functions/scripts/package_lambda.py
 
 contract-compat: install  ## Fail on a breaking contract change without a new major version
 	@echo "==> Contract compatibility: working tree against HEAD"
@@ -70,7 +93,8 @@ test-postgres: install browser-deps
 	@DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/tessera_monolith} \
 		TESSERA_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider
 
-test: lint typecheck contract-compat test-contract test-sqlite test-postgres  ## Lint, types, contract checks, and every suite
+test: lint typecheck contract-compat test-contract test-processing test-functions test-sandbox \
+	test-sqlite test-postgres  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/
 	$(BIN)/python bench/run.py

@@ -38,12 +38,81 @@ def monolith_manage(*args: str) -> list[str]:
     return [PYTHON, str(REPO_ROOT / "monolith" / "manage.py"), *args]
 
 
+def processing_manage(*args: str) -> list[str]:
+    return [PYTHON, str(REPO_ROOT / "services" / "processing" / "manage.py"), *args]
+
+
+# The processing service owns its database: never the monolith's DATABASE_URL.
+PROCESSING_ENV = {
+    "DATABASE_URL": os.environ.get(
+        "PROCESSING_DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'processing.sqlite3'}"
+    ),
+}
+PROCESSING_QUEUES = (
+    "tessera.processing.renditions,tessera.processing.documents,"
+    "tessera.processing.reports,tessera.processing.job-results"
+)
+
+
+# The embedded run's webhook secrets: the sandbox signs with them, the functions verify with
+# them. Public on purpose, for the laptop only; real environment variables win.
+DEMO_WEBHOOK_SECRETS = {
+    "PAYMENT_WEBHOOK_SECRETS": "whsec_tessera_local_payments_demo",
+    "CARRIER_WEBHOOK_SECRETS": "whsec_dGVzc2VyYS1sb2NhbC1jYXJyaWVyLWRlbW8tc2VjcmV0",
+}
+
+
 def components() -> list[Component]:
     return [
         Component(
             name="monolith",
             argv=monolith_manage("runserver", "127.0.0.1:8000", "--noreload"),
             ready_url="http://127.0.0.1:8000/readyz",
+        ),
+        Component(
+            name="webhook functions",
+            argv=[PYTHON, "-m", "tessera_functions.serve"],
+            ready_url="http://127.0.0.1:8002/readyz",
+        ),
+        Component(
+            # Applies queued webhook envelopes (the inbox consumer step) and order tasks.
+            name="monolith worker",
+            argv=[PYTHON, "-m", "celery", "-A", "monolith", "worker", "--loglevel", "INFO"],
+        ),
+        Component(
+            name="processing API",
+            argv=processing_manage("runserver", "127.0.0.1:8001", "--noreload"),
+            ready_url="http://127.0.0.1:8001/readyz",
+            env=PROCESSING_ENV,
+        ),
+        Component(
+            # Embedded: one worker for every queue; deployed, one worker per queue.
+            name="processing worker",
+            argv=[
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "processing",
+                "worker",
+                "-Q",
+                PROCESSING_QUEUES,
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+            ],
+            env=PROCESSING_ENV,
+        ),
+        Component(
+            name="provider and carrier sandbox",
+            argv=[PYTHON, "-m", "tessera_sandbox", "serve", "--port", "8003"],
+            ready_url="http://127.0.0.1:8003/readyz",
+            # The sandbox signs with exactly the secrets the webhook functions verify with.
+            env={
+                "SANDBOX_PAYMENT_SECRETS": os.environ.get("PAYMENT_WEBHOOK_SECRETS", ""),
+                "SANDBOX_CARRIER_SECRETS": os.environ.get("CARRIER_WEBHOOK_SECRETS", ""),
+            },
         ),
     ]
 
@@ -54,10 +123,16 @@ def step(message: str) -> None:
 
 def prepare() -> None:
     """Create the runtime folders, migrate and seed; safe to repeat on every start."""
-    for folder in ("var", "var/media"):
+    for folder in ("var", "var/media", "var/broker"):
         (REPO_ROOT / folder).mkdir(parents=True, exist_ok=True)
     step("Migrating the monolith's database")
     subprocess.run(monolith_manage("migrate", "--no-input", "-v", "0"), check=True)
+    step("Migrating the processing service's database")
+    subprocess.run(
+        processing_manage("migrate", "--no-input", "-v", "0"),
+        check=True,
+        env={**os.environ, **PROCESSING_ENV},
+    )
     step("Seeding demo data")
     subprocess.run(monolith_manage("seed_demo"), check=True)
 
@@ -114,7 +189,11 @@ def banner() -> str:
             "Tessera is running on embedded defaults (SQLite, local files).",
             "  Shop           http://127.0.0.1:8000/",
             "  Admin          http://127.0.0.1:8000/admin/",
-            "  Health         http://127.0.0.1:8000/healthz  /readyz",
+            "  Storefront API http://127.0.0.1:8000/api/v1/products",
+            "  Processing     http://127.0.0.1:8001/healthz",
+            "  Webhooks       http://127.0.0.1:8002/webhooks/payments  /webhooks/carrier",
+            "  Sandbox        http://127.0.0.1:8003/ (payment provider and carrier)",
+            "  Health         /healthz and /readyz on every port",
             f"  Shopper login  {DEMO_SHOPPER[0]} / {DEMO_SHOPPER[2]}",
             f"  Staff login    {DEMO_STAFF[0]} / {DEMO_STAFF[2]}",
             "Press Ctrl-C to stop everything.",
@@ -135,6 +214,8 @@ def supervise(running: list[Component]) -> int:
 
 
 def main() -> int:
+    for name, value in DEMO_WEBHOOK_SECRETS.items():
+        os.environ.setdefault(name, value)
     prepare()
     running: list[Component] = []
     try:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "monolith.catalog",
     "monolith.cart",
     "monolith.orders",
+    "monolith.inbox",
     "monolith.demo",
     "monolith.api",
 ]
@@ -181,9 +182,21 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task cut off by a lost broker connection is redelivered anyway (acks late): stop it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = TIME_ZONE
+
+# The webhook inbox: how often an event is tried before it is dead-lettered, and the first
+# retry delay (doubled on each attempt).
+INBOX_MAX_ATTEMPTS = env.int("INBOX_MAX_ATTEMPTS", default=5)
+INBOX_RETRY_BASE_SECONDS = env.float("INBOX_RETRY_BASE_SECONDS", default=2.0)
+
+# The payment provider's pay page (the sandbox locally) and the carrier's shipment API.
+PAYMENT_PROVIDER_URL = env.str("PAYMENT_PROVIDER_URL", default="http://127.0.0.1:8003")
+CARRIER_API_URL = env.str("CARRIER_API_URL", default="http://127.0.0.1:8003")
+CARRIER_API_TIMEOUT_SECONDS = env.float("CARRIER_API_TIMEOUT_SECONDS", default=3.0)
 
 LOGGING = {
     "version": 1,

@@ -9,19 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tessera_contract.brokers import filesystem_transport_options
+
 
 def broker_transport_options(url: str, *, var_dir: Path) -> dict[str, Any]:
     """Transport options that make each broker kind durable and confirmed."""
     scheme = url.split("://", 1)[0]
     if scheme == "filesystem":
-        folder = var_dir / "broker"
-        # One folder for writing and reading, so producers and consumers in any process meet.
-        return {
-            "data_folder_in": str(folder),
-            "data_folder_out": str(folder),
-            "processed_folder": str(folder / "processed"),
-            "store_processed": False,
-        }
+        return filesystem_transport_options(var_dir / "broker")
     if scheme in {"amqp", "pyamqp"}:
         return {"confirm_publish": True}  # publish returns only once RabbitMQ has the message
     if scheme in {"redis", "rediss"}:
