@@ -20,7 +20,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 READY_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 10
+# Celery's warm shutdown finishes the tasks in hand; on the embedded broker its loop polls,
+# so it needs about ten seconds. Only after this long is a component killed.
+STOP_TIMEOUT_SECONDS = 30
 
 
 @dataclass
@@ -166,9 +168,15 @@ def wait_until_ready(component: Component) -> None:
 
 
 def stop(running: list[Component]) -> None:
+    # TERM to each main process only: it stops its own children (Celery's pool, gunicorn's
+    # workers) in order. Signalling the whole group kills pool children mid-task, and
+    # billiard's exit handler then waits forever on a lock a dead child held.
     for component in running:
         if component.process and component.process.poll() is None:
-            os.killpg(component.process.pid, signal.SIGTERM)
+            component.process.send_signal(signal.SIGTERM)
+    waiting = [c.name for c in running if c.process and c.process.poll() is None]
+    if waiting:
+        print(f"Waiting for {', '.join(waiting)} to finish…", flush=True)
     deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
     for component in running:
         if component.process is None:
