@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
-from tessera_contract.health import liveness, readiness_run
+from tessera_contract.health import liveness, liveness_answer, readiness_answer, readiness_run
 from tessera_contract.models.codec import payload_encode
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
@@ -48,3 +48,14 @@ def test_bodies_conform_to_the_shared_schemas() -> None:
     assert conforms(payload_encode(liveness(component="sandbox", version="0.1.0")), "liveness.json")
     report = readiness_run(component="processing", version="1.0", checks={"db": refusing})
     assert conforms(payload_encode(report), "readiness.json")
+
+
+def test_readiness_answers_503_with_retry_after_only_when_a_check_fails() -> None:
+    ready = readiness_answer(component="monolith", version="1.0", checks={"db": passing})
+    assert (ready.status, ready.headers) == (200, {})
+    failing = readiness_answer(component="monolith", version="1.0", checks={"db": refusing})
+    assert (failing.status, failing.headers) == (503, {"Retry-After": "5"})
+    assert conforms(failing.body, "readiness.json")
+    alive = liveness_answer(component="monolith", version="1.0")
+    assert alive.status == 200
+    assert conforms(alive.body, "liveness.json")

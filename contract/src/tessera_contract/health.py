@@ -9,10 +9,19 @@ the component's log.
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
+from tessera_contract.models.codec import payload_encode
 from tessera_contract.models.health import Liveness, Readiness, ReadinessCheck
 
-__all__ = ["READY_RETRY_AFTER_SECONDS", "liveness", "readiness_run"]
+__all__ = [
+    "READY_RETRY_AFTER_SECONDS",
+    "HealthAnswer",
+    "liveness",
+    "liveness_answer",
+    "readiness_answer",
+    "readiness_run",
+]
 
 READY_RETRY_AFTER_SECONDS = 5
 logger = logging.getLogger(__name__)
@@ -49,4 +58,29 @@ def readiness_run(
         component=component,
         version=version,
         checks=results,
+    )
+
+
+class HealthAnswer(NamedTuple):
+    """An HTTP answer in no framework's terms: each component turns it into its response."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def liveness_answer(*, component: str, version: str) -> HealthAnswer:
+    """``GET /healthz``: always 200."""
+    return HealthAnswer(200, {}, payload_encode(liveness(component=component, version=version)))
+
+
+def readiness_answer(
+    *, component: str, version: str, checks: Mapping[str, Callable[[], None]]
+) -> HealthAnswer:
+    """``GET /readyz``: 200 when every check passes, else 503 with Retry-After."""
+    report = readiness_run(component=component, version=version, checks=checks)
+    if report.status == "ready":
+        return HealthAnswer(200, {}, payload_encode(report))
+    return HealthAnswer(
+        503, {"Retry-After": str(READY_RETRY_AFTER_SECONDS)}, payload_encode(report)
     )

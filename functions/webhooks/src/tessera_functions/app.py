@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from tessera_contract.health import READY_RETRY_AFTER_SECONDS, liveness, readiness_run
+from tessera_contract.health import HealthAnswer, liveness_answer, readiness_answer
 from tessera_contract.models.codec import MalformedPayloadError, PayloadError, payload_encode
 from tessera_contract.models.envelopes import WebhookAcknowledgement
 from tessera_contract.models.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, ProblemType
@@ -208,23 +208,24 @@ class WebhookApplication:
         return self._webhook(environ, receive)
 
     def _liveness(self, environ: WSGIEnvironment) -> Response:
-        return _response(
-            HTTPStatus.OK, payload_encode(liveness(component=COMPONENT, version=__version__))
-        )
+        return _health_response(liveness_answer(component=COMPONENT, version=__version__))
 
     def _readiness(self, environ: WSGIEnvironment) -> Response:
-        readiness = readiness_run(
-            component=COMPONENT,
-            version=__version__,
-            checks={"broker": self.publisher.broker_check},
+        return _health_response(
+            readiness_answer(
+                component=COMPONENT,
+                version=__version__,
+                checks={"broker": self.publisher.broker_check},
+            )
         )
-        if readiness.status == "ready":
-            return _response(HTTPStatus.OK, payload_encode(readiness))
-        return _response(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            payload_encode(readiness),
-            Retry_After=str(READY_RETRY_AFTER_SECONDS),
-        )
+
+
+def _health_response(answer: HealthAnswer) -> Response:
+    return _response(
+        answer.status,
+        answer.body,
+        **{name.replace("-", "_"): value for name, value in answer.headers.items()},
+    )
 
 
 def webhook_application_create(settings: FunctionSettings | None = None) -> WebhookApplication:

@@ -10,8 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from tessera_contract.health import READY_RETRY_AFTER_SECONDS, liveness, readiness_run
-from tessera_contract.models.codec import payload_encode
+from tessera_contract.health import HealthAnswer, liveness_answer, readiness_answer
 
 from processing.celery_app import app
 
@@ -37,8 +36,10 @@ def storage_check() -> None:
 CHECKS = {"database": database_check, "broker": broker_check, "storage": storage_check}
 
 
-def _json(body: bytes, status: int = 200) -> HttpResponse:
-    return HttpResponse(body, status=status, content_type="application/json")
+def _response(answer: HealthAnswer) -> HttpResponse:
+    return HttpResponse(
+        answer.body, status=answer.status, headers=answer.headers, content_type="application/json"
+    )
 
 
 # CSRF-exempt so an unknown method gets 405 from require_GET, not the CSRF 403 page.
@@ -47,7 +48,7 @@ def _json(body: bytes, status: int = 200) -> HttpResponse:
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
     """Alive: touches no dependency."""
-    return _json(payload_encode(liveness(component=COMPONENT, version=VERSION)))
+    return _response(liveness_answer(component=COMPONENT, version=VERSION))
 
 
 # CSRF-exempt so an unknown method gets 405 from require_GET, not the CSRF 403 page.
@@ -56,9 +57,4 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:
     """Ready: database, broker and storage answer; else 503 with Retry-After."""
-    report = readiness_run(component=COMPONENT, version=VERSION, checks=CHECKS)
-    if report.status == "ready":
-        return _json(payload_encode(report))
-    response = _json(payload_encode(report), status=503)
-    response["Retry-After"] = str(READY_RETRY_AFTER_SECONDS)
-    return response
+    return _response(readiness_answer(component=COMPONENT, version=VERSION, checks=CHECKS))
