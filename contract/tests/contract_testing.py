@@ -5,17 +5,19 @@ several components' tests run in one pytest session.
 """
 
 import json
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from tessera_contract.models.base import pattern_for_python
 
 CONTRACT_DIR = Path(__file__).resolve().parents[1]
 SCHEMAS_DIR = CONTRACT_DIR / "schemas"
@@ -45,11 +47,26 @@ def schema_registry() -> Registry:
     return Registry().with_resources(resources)
 
 
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    # jsonschema matches "pattern" with Python's re; the schemas' patterns are ECMA-262.
+    if validator.is_type(instance, "string") and not re.search(
+        pattern_for_python(pattern), instance
+    ):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Draft 2020-12 with ECMA-262 semantics for "pattern", as the specification asks.
+_EcmaValidator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 def schema_validator(name: str) -> Draft202012Validator:
-    """A validator for schema file ``name`` that checks formats (date-time, uuid, date)."""
+    """A validator for schema file ``name`` that checks formats (date-time, uuid, date) and
+    reads patterns as ECMA-262 regular expressions."""
     schema = dict(schema_load(name))
     schema["$id"] = name
-    return Draft202012Validator(
+    return _EcmaValidator(
         schema,
         registry=schema_registry(),
         format_checker=Draft202012Validator.FORMAT_CHECKER,
@@ -63,11 +80,15 @@ def _pointer(document: Any, fragment: str) -> Any:
     return node
 
 
-def schema_bundled(name: str, *, closed: bool = False) -> dict[str, Any]:
+def schema_bundled(
+    name: str, *, closed: bool = False, python_patterns: bool = False
+) -> dict[str, Any]:
     """Schema ``name`` with every $ref inlined (hypothesis-jsonschema needs one document).
 
     ``closed`` forbids properties the schema does not name, so that generated instances
-    contain only fields the contract defines.
+    contain only fields the contract defines. ``python_patterns`` rewrites each ECMA-262
+    pattern into the Python regex that means the same (hypothesis-jsonschema compiles them
+    with ``re``, whose ``\\s`` is another set of characters).
     """
 
     def inline(node: Any, file_name: str, depth: int) -> Any:
@@ -93,6 +114,8 @@ def schema_bundled(name: str, *, closed: bool = False) -> dict[str, Any]:
         }
         if closed and "properties" in result:
             result["additionalProperties"] = False
+        if python_patterns and isinstance(result.get("pattern"), str):
+            result["pattern"] = pattern_for_python(result["pattern"])
         return result
 
     return inline(schema_load(name), name, 0)

@@ -13,6 +13,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 __all__ = [
+    "ECMA_WHITESPACE",
     "UNSET",
     "AmountMinor",
     "ContractStruct",
@@ -35,16 +36,52 @@ __all__ = [
 ]
 
 
+# ECMA-262's \s: WhiteSpace (TAB, VT, FF, ZWNBSP and every Unicode "Zs" space) and
+# LineTerminator (LF, CR, LS, PS). Python's \s differs both ways: it also matches
+# U+001C-U+001F and U+0085 (NEL), and it does not match U+FEFF.
+ECMA_WHITESPACE = r"\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# ECMA-262's \d and \w are ASCII-only; Python's (on str) match any Unicode digit or letter.
+_CLASS_ESCAPES = {"s": ECMA_WHITESPACE, "d": "0-9", "w": "A-Za-z0-9_"}
+
+
 def pattern_for_python(schema_pattern: str) -> str:
     """Return a JSON Schema pattern in a form Python's ``re`` reads the same way.
 
-    In JSON Schema (ECMA-262) a final ``$`` matches only at the end of the string, while in
-    Python it also matches before a trailing newline; ``\\Z`` keeps "EUR\\n" from passing as
-    a currency code.
+    JSON Schema patterns are ECMA-262 regular expressions. Two things read differently in
+    Python: a final ``$`` matches only at the end of the string in ECMA but also before a
+    trailing newline in Python (``\\Z`` keeps "EUR\\n" from passing as a currency code), and
+    the class escapes ``\\s``, ``\\d``, ``\\w`` (and their negations) name other sets of
+    characters, so they are spelled out as ECMA's sets.
     """
-    if schema_pattern.endswith("$"):
-        return schema_pattern[:-1] + r"\Z"
-    return schema_pattern
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(schema_pattern):
+        char = schema_pattern[index]
+        if char == "\\" and index + 1 < len(schema_pattern):
+            escaped = schema_pattern[index + 1]
+            index += 2
+            characters = _CLASS_ESCAPES.get(escaped.lower())
+            if characters is None:
+                out.append(char + escaped)
+            elif in_class and escaped.isupper():
+                # [^\S] and the like: Python has no set subtraction to spell them with.
+                raise ValueError(f"{schema_pattern!r}: \\{escaped} inside a class is not supported")
+            elif in_class:
+                out.append(characters)
+            else:
+                out.append(f"[{'^' if escaped.isupper() else ''}{characters}]")
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append(char)
+        index += 1
+    python_pattern = "".join(out)
+    if python_pattern.endswith("$") and not python_pattern.endswith("\\$"):
+        return python_pattern[:-1] + r"\Z"
+    return python_pattern
 
 
 def _matching(schema_pattern: str) -> Meta:
