@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
-from urllib.parse import urlsplit
+import subprocess
+from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -22,7 +25,7 @@ ENVIRONMENT = {
 }
 
 
-def service_missing(reason: str) -> None:
+def service_missing(reason: str) -> NoReturn:
     """Fail under CI=true, skip with the reason printed otherwise. Never returns."""
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
@@ -51,3 +54,33 @@ def require(kind: str) -> str:
     if not reachable(url):
         service_missing(f"{kind} is not reachable at {urlsplit(url).netloc}")
     return url
+
+
+def rabbitmq_vhost_url(rabbitmq_url: str, vhost: str) -> str:
+    """The broker URL in a vhost of the suite's own, created (with permissions) when missing.
+
+    Suites, `make run` and the distributed run all use RabbitMQ on one machine; a vhost each
+    keeps one suite from consuming, or purging, another's queues. A URL that already names a
+    vhost (TEST_RABBITMQ_URL set so) is returned as it is.
+    """
+    parts = urlsplit(rabbitmq_url)
+    if parts.path not in {"", "/", "//"}:
+        return rabbitmq_url
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        service_missing(f"rabbitmqctl is needed to create the test vhost {vhost!r}")
+    for command in (
+        ["add_vhost", vhost],
+        ["set_permissions", "-p", vhost, parts.username or "guest", ".*", ".*", ".*"],
+    ):
+        # add_vhost fails harmlessly when the vhost exists; set_permissions is idempotent.
+        subprocess.run([rabbitmqctl, *command], capture_output=True, timeout=60, check=False)
+    return urlunsplit(parts._replace(path=f"/{vhost}"))
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
