@@ -30,9 +30,9 @@ def dead_lettered_job() -> Job:
     job = job_create(
         request=job_request_decode(json.dumps(REPORT).encode()), idempotency_key="dl"
     ).job
-    # Every attempt died with its worker: the next delivery finds the attempts used up.
+    # Every attempt died with its worker: the broker redelivers, and finds the attempts used up.
     Job.objects.filter(id=job.id).update(status=JobStatus.RUNNING, attempts=job.max_attempts)
-    job_attempt_run(job_id=job.id)
+    job_attempt_run(job_id=job.id, redelivered=True)
     job.refresh_from_db()
     return job
 

@@ -155,3 +155,42 @@ def test_health_and_readiness():
     ready = Client().get("/readyz")
     assert ready.status_code == 200, ready.content
     assert {check["name"] for check in ready.json()["checks"]} == {"database", "broker", "storage"}
+
+
+REPORT = {
+    "kind": "sales_report",
+    "subject": {"type": "sales_report", "reference": "october"},
+    "input": {
+        "date_from": "2026-10-01",
+        "date_to": "2026-10-31",
+        "currency": "EUR",
+        "source_location": "exports/orders.csv",
+        "formats": ["csv"],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "pointers"),
+    [
+        ({"formats": ["pdf"]}, ["/input/formats/0"]),
+        ({"formats": ["csv", "pdf"]}, ["/input/formats/1"]),  # never silently csv only
+        ({"date_to": "2026-09-30"}, ["/input/date_to"]),
+    ],
+)
+def test_a_report_the_service_cannot_make_is_refused_with_a_precise_422(changes, pointers):  # type: ignore[no-untyped-def]
+    body = {**REPORT, "input": {**REPORT["input"], **changes}}
+    response = create(Client(), body, key="report-refused")
+    assert response.status_code == 422, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "/problems/validation-failed"
+    assert [error["pointer"] for error in problem["errors"]] == pointers
+    assert Job.objects.count() == 0
+
+
+def test_whole_number_float_widths_are_integers_as_in_the_schema():
+    body = json.loads(json.dumps(RENDITIONS).replace("[320, 640, 1280]", "[320.0, 6.4e2, 1280]"))
+    response = create(Client(), body, key="float-widths")
+    assert response.status_code == 201, response.content
+    assert Job.objects.get().input["widths"] == [320, 640, 1280]

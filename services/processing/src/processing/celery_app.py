@@ -1,11 +1,79 @@
 """The processing service's Celery application, configured from Django settings (CELERY_*)."""
 
 import os
+import time
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
+from tessera_contract.telemetry import telemetry_configure, telemetry_flush, telemetry_instrument
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "processing.settings.local")
 
 app = Celery("processing")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+JOB_RUN_TASK = "processing.job_run"
+
+
+@signals.worker_init.connect
+def _worker_metrics_serve(**_: Any) -> None:
+    """Serve the job metrics from the main process when TESSERA_WORKER_METRICS_PORT is set."""
+    from django.conf import settings
+
+    if settings.TESSERA_WORKER_METRICS_PORT:
+        from tessera_contract.telemetry.metrics import metrics_http_server_start
+
+        metrics_http_server_start(
+            port=settings.TESSERA_WORKER_METRICS_PORT, addr=settings.TESSERA_WORKER_METRICS_BIND
+        )
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect
+def _worker_tracing_start(**_: Any) -> None:
+    """Trace job attempts, their SQL and the result callback when OTEL_* asks for it.
+
+    worker_init covers the main process, worker_process_init each prefork child, as
+    OpenTelemetry asks: a provider made before the fork is reused, anything else is set up in
+    the child.
+    """
+    if telemetry_configure(service_name="tessera-processing-worker"):
+        telemetry_instrument(celery=True, httpx=True, psycopg=True)
+
+
+@signals.worker_process_shutdown.connect
+def _worker_spans_flush(**_: Any) -> None:
+    # A pool child exits without running atexit handlers: send its last spans first.
+    telemetry_flush()
+
+
+_started: dict[str, float] = {}
+
+
+@signals.task_prerun.connect
+def _job_timer_start(task_id: str, task: Any, **_: Any) -> None:
+    if task.name == JOB_RUN_TASK:
+        _started[task_id] = time.perf_counter()
+
+
+@signals.task_postrun.connect
+def _job_duration_observe(task_id: str, task: Any, args: Any, **_: Any) -> None:
+    """Observe tessera_job_duration_seconds{kind,outcome} for one job attempt.
+
+    The outcome is the job's status once the attempt ended (succeeded, failed, cancelled,
+    dead_lettered, or queued when it will be retried), read from the job's row.
+    """
+    started = _started.pop(task_id, None)
+    if started is None or task.name != JOB_RUN_TASK:
+        return
+    from tessera_contract.telemetry.metrics import JOB_DURATION
+
+    from processing.jobs.models import Job
+
+    message = args[0] if args else {}
+    job_id: str = message.get("job_id", "")
+    status = Job.objects.filter(id=job_id).values_list("status", flat=True).first()
+    JOB_DURATION.labels(message.get("kind", "unknown"), status or "missing").observe(
+        time.perf_counter() - started
+    )

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import path
+from tessera_contract.telemetry.django import metrics_view
 
 from processing.jobs import health, views
 
@@ -11,6 +12,8 @@ urlpatterns = [
     path("api/v1/jobs/<str:job_id>/cancel", views.JobCancelView.as_view(), name="job-cancel"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus scrapes it on the service itself; nginx does not route it from outside.
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

@@ -60,3 +60,32 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """A message to publish, written in the same transaction as the change it announces.
+
+    The broker can be down when a job is committed: the row outlives the failed publish and
+    the relay (in every worker, and `manage.py outbox_relay`) publishes it once the broker is
+    back. Published rows are deleted. The id is the Celery task id of every copy sent.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task_name = models.CharField(max_length=64)
+    queue = models.CharField(max_length=64)
+    payload: models.JSONField[Any, Any] = models.JSONField()
+    # Celery options recorded with the message: soft_time_limit, time_limit.
+    options: models.JSONField[Any, Any] = models.JSONField(default=dict)
+    # A retry's backoff: the message is not run before this (sent as the task's eta).
+    not_before = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the relay may try next; a publisher holds it in the future while it publishes.
+    next_publish_at = models.DateTimeField(db_index=True)
+    publish_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.id} on {self.queue}"

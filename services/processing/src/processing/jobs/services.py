@@ -5,12 +5,11 @@ a retry; a job whose attempts are used up ends dead_lettered, from where staff m
 """
 
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import msgspec
@@ -18,14 +17,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from tessera_contract.client.job_results import JobResultCallbackClient
-from tessera_contract.models.base import JobKind
-from tessera_contract.models.codec import MalformedPayloadError, payload_decode, payload_encode
+from tessera_contract.models.base import UNSET, JobKind
+from tessera_contract.models.codec import payload_decode, payload_encode
 from tessera_contract.models.jobs import Job as JobResource
 from tessera_contract.models.jobs import JobCreateRequest, JobQueued, JobResult
 from tessera_contract.signing.standard_webhooks import StandardWebhookSigner
+from tessera_contract.telemetry import trace_context_current
 
 from processing.jobs.errors import JobCancelledError, JobWorkError
-from processing.jobs.models import TERMINAL_STATUSES, Job, JobStatus
+from processing.jobs.models import TERMINAL_STATUSES, Job, JobStatus, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,39 @@ class IdempotencyConflictError(Exception):
 
 class JobNotCancellableError(Exception):
     """The job already finished."""
+
+
+class JobRequestUnsupportedError(Exception):
+    """The request matches the schema but asks for what the service refuses (422).
+
+    ``errors`` are the problem's field errors: a JSON pointer into the body and a detail.
+    """
+
+    def __init__(self, detail: str, errors: list[dict[str, str]]) -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+
+def job_request_check(*, request: Any) -> None:
+    """Refuse, before a job exists, what the schema cannot say: a sales report's range must
+    not end before it starts, and only the csv format is produced.
+
+    PDF reports are listed in the contract but not made: a paginated PDF of a million orders
+    cannot be written with constant memory by fpdf2, which keeps every page until output.
+    Refused at creation (422) rather than accepted and then failed, or silently skipped next
+    to a csv.
+    """
+    if request.kind != "sales_report":
+        return
+    errors = [
+        {"pointer": f"/input/formats/{index}", "detail": "Only csv reports are produced."}
+        for index, name in enumerate(request.input.formats)
+        if name != "csv"
+    ]
+    if request.input.date_to < request.input.date_from:
+        errors.append({"pointer": "/input/date_to", "detail": "date_to is before date_from."})
+    if errors:
+        raise JobRequestUnsupportedError("The sales report cannot be made as asked.", errors)
 
 
 @dataclass(frozen=True)
@@ -55,8 +88,10 @@ def _fingerprint(request: Any) -> str:
 def job_create(*, request: Any, idempotency_key: str) -> JobCreation:
     """Create the job for ``request`` once per key; a repeat returns the first job.
 
-    Raises IdempotencyConflictError when the key was used with a different body.
+    Raises IdempotencyConflictError when the key was used with a different body, and
+    JobRequestUnsupportedError for a request the service refuses.
     """
+    job_request_check(request=request)
     fingerprint = _fingerprint(request)
     existing = Job.objects.filter(idempotency_key=idempotency_key).first()
     if existing is None:
@@ -86,28 +121,122 @@ def _to_builtins(value: Any) -> Any:
 
 
 def job_enqueue_on_commit(*, job: Job, countdown: float | None = None) -> None:
-    """Queue the job's next attempt (asyncapi jobQueued) on its kind's queue once the row is
-    committed, so the worker always finds it."""
-    from processing.jobs.tasks import job_run_task
+    """Queue the job's next attempt (asyncapi jobQueued) on its kind's queue.
 
+    Call it inside the transaction that changes the job: the message is written to the
+    outbox in that transaction and published once it commits, so the worker always finds
+    the row, and a broker that is down loses nothing (the relay publishes it later).
+    """
     queued = JobQueued(
         job_id=job.id,
         kind=cast(JobKind, job.kind),
         attempt=job.attempts + 1,
         enqueued_at=timezone.now(),
+        # Relayed messages carry no request-span headers: the trace travels in the payload.
+        trace=trace_context_current() or UNSET,
     )
-    message = msgspec.to_builtins(queued)
-    options = {
-        "queue": settings.PROCESSING_QUEUES[job.kind],
-        "soft_time_limit": settings.PROCESSING_SOFT_TIME_LIMITS.get(
-            job.kind, settings.CELERY_TASK_SOFT_TIME_LIMIT
-        ),
-        "time_limit": settings.PROCESSING_TIME_LIMITS.get(
-            job.kind, settings.CELERY_TASK_TIME_LIMIT
-        ),
-        "countdown": countdown,
-    }
-    transaction.on_commit(lambda: job_run_task.apply_async(args=(message,), **options))
+    outbox_message_add(
+        task_name=JOB_RUN_TASK,
+        queue=settings.PROCESSING_QUEUES[job.kind],
+        payload=msgspec.to_builtins(queued),
+        options={
+            "soft_time_limit": settings.PROCESSING_SOFT_TIME_LIMITS.get(
+                job.kind, settings.CELERY_TASK_SOFT_TIME_LIMIT
+            ),
+            "time_limit": settings.PROCESSING_TIME_LIMITS.get(
+                job.kind, settings.CELERY_TASK_TIME_LIMIT
+            ),
+        },
+        not_before=timezone.now() + timedelta(seconds=countdown) if countdown else None,
+    )
+
+
+JOB_RUN_TASK = "processing.job_run"
+JOB_RESULT_DELIVER_TASK = "processing.job_result_deliver"
+
+
+def outbox_message_add(
+    *,
+    task_name: str,
+    queue: str,
+    payload: dict[str, Any],
+    options: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage:
+    """Record a message in the current transaction and publish it right after the commit.
+
+    The relay leaves a new row alone for PROCESSING_OUTBOX_GRACE_SECONDS, the time the
+    publish after commit normally takes, so the two do not both send it.
+    """
+    message = OutboxMessage.objects.create(
+        task_name=task_name,
+        queue=queue,
+        payload=payload,
+        options=options or {},
+        not_before=not_before,
+        next_publish_at=timezone.now()
+        + timedelta(seconds=settings.PROCESSING_OUTBOX_GRACE_SECONDS),
+    )
+    # Sent as it is, unclaimed: the relay leaves it alone during the grace period.
+    transaction.on_commit(lambda: _outbox_message_send(message))
+    return message
+
+
+def outbox_message_publish(*, message_id: uuid.UUID) -> bool:
+    """Claim one due outbox message, publish it and delete it; on a broker error keep it.
+
+    Returns whether it was published. Never raises for a broker that is down: the change the
+    message announces is committed, and the caller answers as if it were queued (it is).
+    """
+
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.PROCESSING_OUTBOX_LEASE_SECONDS)
+    message = OutboxMessage.objects.filter(id=message_id).first()
+    # Claimed by moving next_publish_at past the lease: a relay that read the row before
+    # sees its update match nothing and leaves it to this publisher.
+    if message is None or not OutboxMessage.objects.filter(
+        id=message_id, next_publish_at=message.next_publish_at
+    ).update(next_publish_at=lease):
+        return False
+    return _outbox_message_send(message)
+
+
+def _outbox_message_send(message: OutboxMessage) -> bool:
+    from processing.celery_app import app
+
+    now = timezone.now()
+    try:
+        app.send_task(
+            message.task_name,
+            args=(message.payload,),
+            queue=message.queue,
+            task_id=str(message.id),
+            eta=message.not_before if message.not_before and message.not_before > now else None,
+            **message.options,
+        )
+    except Exception as error:  # kombu's OperationalError, OSError, a timeout: all "not sent"
+        attempts = message.publish_attempts + 1
+        logger.warning(
+            "outbox message %s not published (attempt %s): %s", message.id, attempts, error
+        )
+        OutboxMessage.objects.filter(id=message.id).update(
+            publish_attempts=attempts,
+            last_error=f"{type(error).__name__}: {error}"[:500],
+            next_publish_at=timezone.now()
+            + timedelta(seconds=min(settings.PROCESSING_OUTBOX_MAX_BACKOFF_SECONDS, 2**attempts)),
+        )
+        return False
+    OutboxMessage.objects.filter(id=message.id).delete()
+    return True
+
+
+def outbox_relay(*, limit: int = 100) -> int:
+    """Publish the outbox messages that are due (their publish after commit failed, or the
+    process died before it ran); return how many were published."""
+    due = OutboxMessage.objects.filter(next_publish_at__lte=timezone.now()).values_list(
+        "id", flat=True
+    )[:limit]
+    return sum(outbox_message_publish(message_id=message_id) for message_id in list(due))
 
 
 def job_cancel(*, job: Job) -> Job:
@@ -123,8 +252,8 @@ def job_cancel(*, job: Job) -> Job:
             job.status = JobStatus.CANCELLED
             job.finished_at = timezone.now()
         job.save()
-    if job.status == JobStatus.CANCELLED:
-        job_result_deliver_on_commit(job=job)
+        if job.status == JobStatus.CANCELLED:
+            job_result_deliver_on_commit(job=job)
     return job
 
 
@@ -155,9 +284,11 @@ def job_to_resource(job: Job) -> JobResource:
 
 def job_to_result(job: Job) -> JobResult:
     """The contract's result message of a job in a terminal status."""
+    trace = trace_context_current()
     return payload_decode(
         payload_encode(
             {
+                **({"trace": trace} if trace is not None else {}),
                 "job_id": str(job.id),
                 "kind": job.kind,
                 "status": job.status,
@@ -172,12 +303,25 @@ def job_to_result(job: Job) -> JobResult:
     )
 
 
-def _job_start(*, job_id: uuid.UUID) -> Job | None:
-    """Count the attempt before the work, so a worker killed mid-job still used it up."""
+def _job_start(*, job_id: uuid.UUID, attempt: int | None, redelivered: bool) -> Job | None:
+    """Claim the job for this delivery, or return None when the delivery must not run it.
+
+    The attempt is counted before the work, so a worker killed mid-job still used it up.
+    A message can arrive twice: the broker redelivers it when its worker died (flagged
+    redelivered: run it again), and the outbox may publish it twice when a publish
+    succeeded but its confirmation was lost (not flagged: a copy, never run). A message for
+    an attempt other than the next one is a stale copy too.
+    """
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(id=job_id).first()
         if job is None or job.status in TERMINAL_STATUSES:
             return None  # a redelivery of finished work: do nothing, exactly once
+        if job.status == JobStatus.RUNNING and not redelivered:
+            logger.info("job %s: a second copy of a running job's message, dropped", job_id)
+            return None
+        if job.status == JobStatus.QUEUED and attempt is not None and attempt != job.attempts + 1:
+            logger.info("job %s: a copy of attempt %s's message, dropped", job_id, attempt)
+            return None
         if job.attempts >= job.max_attempts:
             job.status = JobStatus.DEAD_LETTERED
             job.finished_at = timezone.now()
@@ -217,18 +361,24 @@ def _job_finish(*, job_id: uuid.UUID, **fields: Any) -> None:
         job_result_deliver_on_commit(job=job)
 
 
-def job_attempt_run(*, job_id: uuid.UUID) -> None:
+def job_attempt_run(
+    *, job_id: uuid.UUID, attempt: int | None = None, redelivered: bool = False
+) -> None:
     """Run one attempt of a job: the whole life of a worker's delivery.
 
-    A retry is a new message queued with a backoff; the attempt is counted before the work,
-    so a worker that dies mid-job has used it up and a poison job ends dead-lettered.
+    ``attempt`` is the message's (asyncapi jobQueued.attempt), ``redelivered`` the broker's
+    flag for a message whose earlier delivery was never acknowledged. A retry is a new
+    message queued with a backoff; the attempt is counted before the work, so a worker that
+    dies mid-job has used it up and a poison job ends dead-lettered.
     """
-    from processing.jobs.kinds import handler_for
-
-    job = _job_start(job_id=job_id)
+    job = _job_start(job_id=job_id, attempt=attempt, redelivered=redelivered)
     if job is None:
         return
     try:
+        # Imported here, inside the attempt: the first import in a pool child (libvips, fpdf)
+        # can take a second, and a soft time limit hit during it must count as the attempt's.
+        from processing.jobs.kinds import handler_for
+
         locations = handler_for(job.kind)(job.input, _checkpoint_for(job.id), job.id)
     except JobCancelledError:
         _job_finish(job_id=job.id, status=JobStatus.CANCELLED)
@@ -288,12 +438,13 @@ def job_replay(*, job: Job) -> Job:
 
 
 def job_result_deliver_on_commit(*, job: Job) -> None:
-    """Publish the finished job's result (asyncapi jobResult) once its status is committed."""
-    from processing.jobs.tasks import job_result_deliver_task
-
-    message = msgspec.to_builtins(job_to_result(job))
-    queue = settings.PROCESSING_RESULTS_QUEUE
-    transaction.on_commit(lambda: job_result_deliver_task.apply_async(args=(message,), queue=queue))
+    """Publish the finished job's result (asyncapi jobResult) through the outbox: call it in
+    the transaction that finishes the job, so the result is sent once that commits."""
+    outbox_message_add(
+        task_name=JOB_RESULT_DELIVER_TASK,
+        queue=settings.PROCESSING_RESULTS_QUEUE,
+        payload=msgspec.to_builtins(job_to_result(job)),
+    )
 
 
 def job_result_deliver(*, result: JobResult) -> None:
@@ -303,19 +454,7 @@ def job_result_deliver(*, result: JobResult) -> None:
         client.job_result_deliver(result)
 
 
-def _whole_number(text: str) -> float | int:
-    number = float(text)
-    return int(number) if number.is_integer() else number
-
-
 def job_request_decode(raw: bytes) -> Any:
-    """Decode a JobCreateRequest (raises the codec's PayloadError subclasses).
-
-    JSON Schema counts 640.0 as an integer, msgspec does not; whole floats are read as ints
-    first so that every body the contract allows is accepted.
-    """
-    try:
-        document = json.loads(raw, parse_float=_whole_number)
-    except (ValueError, RecursionError) as error:
-        raise MalformedPayloadError(str(error)) from None
-    return payload_decode(payload_encode(document), JobCreateRequest)
+    """Decode a JobCreateRequest (raises the codec's PayloadError subclasses); whole-number
+    floats such as 640.0 are integers, as in the JSON Schema."""
+    return payload_decode(raw, JobCreateRequest)

@@ -1,20 +1,26 @@
 """Celery tasks: thin wrappers that decode the contract's message and call one service."""
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 import msgspec
-from celery import shared_task
+from celery import Task, shared_task
 from tessera_contract.client.errors import ServiceUnavailableError
+from tessera_contract.models.base import TraceContext
 from tessera_contract.models.jobs import JobQueued, JobResult
+from tessera_contract.telemetry import traced_span
 
 from processing.jobs.services import job_attempt_run, job_result_deliver
 
 
-@shared_task(name="processing.job_run")
-def job_run_task(message: dict[str, Any]) -> None:
+@shared_task(name="processing.job_run", bind=True)
+def job_run_task(self: Task, message: dict[str, Any]) -> None:
     """Run one attempt of the job in an asyncapi ``jobQueued`` message."""
     queued = msgspec.convert(message, JobQueued)
-    job_attempt_run(job_id=queued.job_id)
+    # The broker's flag tells a redelivery (its worker died) from a second publication.
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    with _message_span(f"job {queued.kind}", queued.trace, job_id=str(queued.job_id)):
+        job_attempt_run(job_id=queued.job_id, attempt=queued.attempt, redelivered=redelivered)
 
 
 @shared_task(
@@ -26,4 +32,13 @@ def job_run_task(message: dict[str, Any]) -> None:
 )
 def job_result_deliver_task(message: dict[str, Any]) -> None:
     """Deliver an asyncapi ``jobResult`` to the monolith, backing off while it is unavailable."""
-    job_result_deliver(result=msgspec.convert(message, JobResult))
+    result = msgspec.convert(message, JobResult)
+    with _message_span(f"job result {result.kind}", result.trace, job_id=str(result.job_id)):
+        job_result_deliver(result=result)
+
+
+def _message_span(name: str, trace: object, *, job_id: str) -> AbstractContextManager[object]:
+    # The message's own trace context (asyncapi: jobQueued.trace, jobResult.trace) wins; a
+    # message without one continues the trace Celery's headers carried, if any.
+    traceparent = trace.traceparent if isinstance(trace, TraceContext) else None
+    return traced_span(name, traceparent=traceparent, attributes={"tessera.job_id": job_id})

@@ -6,7 +6,6 @@ import uuid
 from http import HTTPStatus
 
 from django.http import HttpResponse
-from kombu.exceptions import OperationalError as KombuOperationalError
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -14,11 +13,12 @@ from tessera_contract.models.codec import InvalidPayloadError, PayloadError, pay
 from tessera_contract.models.problems import ProblemType
 
 from processing.jobs.models import Job, JobStatus
-from processing.jobs.problems import ApiProblem, ServiceUnavailable
+from processing.jobs.problems import ApiProblem
 from processing.jobs.selectors import job_get
 from processing.jobs.services import (
     IdempotencyConflictError,
     JobNotCancellableError,
+    JobRequestUnsupportedError,
     job_cancel,
     job_create,
     job_request_decode,
@@ -58,10 +58,13 @@ class JobCollectionView(APIView):
         except PayloadError as error:
             raise ApiProblem(400, ProblemType.MALFORMED_REQUEST, str(error)[:2000]) from None
         try:
+            # A broker that is down does not fail the request: the job and its message are
+            # committed together (the outbox), and the message is published once it is back.
             creation = job_create(request=job_request, idempotency_key=key)
-        except KombuOperationalError:
-            logger.exception("the broker refused a job")
-            raise ServiceUnavailable() from None
+        except JobRequestUnsupportedError as error:
+            raise ApiProblem(
+                422, ProblemType.VALIDATION_FAILED, str(error), errors=error.errors
+            ) from None
         except IdempotencyConflictError:
             raise ApiProblem(
                 409,

@@ -10,6 +10,7 @@ import django_stubs_ext
 import environ
 from kombu import Exchange, Queue
 from tessera_contract.brokers import filesystem_transport_options
+from tessera_contract.telemetry import telemetry_logging
 
 django_stubs_ext.monkeypatch()
 
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the latency it records (tessera_http_request_duration_seconds) includes the rest.
+    "tessera_contract.telemetry.django.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +127,18 @@ PROCESSING_JOB_MAX_ATTEMPTS = env.int("PROCESSING_JOB_MAX_ATTEMPTS", default=3)
 PROCESSING_RETRY_BACKOFF_SECONDS = env.float("PROCESSING_RETRY_BACKOFF_SECONDS", default=2.0)
 # Decompression-bomb guard: refuse images with more pixels than this before decoding them.
 PROCESSING_IMAGE_MAX_PIXELS = env.int("PROCESSING_IMAGE_MAX_PIXELS", default=40_000_000)
+# The outbox (jobs.OutboxMessage): a message is published right after its commit; when that
+# fails (broker down), the relay in every worker retries it every RELAY_INTERVAL seconds.
+# GRACE: how long the relay leaves a new message to the publish after commit; LEASE: how
+# long a publisher holds a message it is sending; MAX_BACKOFF caps the wait between tries.
+PROCESSING_OUTBOX_RELAY_INTERVAL_SECONDS = env.float(
+    "PROCESSING_OUTBOX_RELAY_INTERVAL_SECONDS", default=2.0
+)
+PROCESSING_OUTBOX_GRACE_SECONDS = env.float("PROCESSING_OUTBOX_GRACE_SECONDS", default=5.0)
+PROCESSING_OUTBOX_LEASE_SECONDS = env.float("PROCESSING_OUTBOX_LEASE_SECONDS", default=60.0)
+PROCESSING_OUTBOX_MAX_BACKOFF_SECONDS = env.float(
+    "PROCESSING_OUTBOX_MAX_BACKOFF_SECONDS", default=30.0
+)
 
 MONOLITH_CALLBACK_URL = env.str("MONOLITH_CALLBACK_URL", default="http://127.0.0.1:8000")
 PROCESSING_CALLBACK_SECRETS = env.list(
@@ -181,10 +196,23 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_DEFAULT_QUEUE = PROCESSING_QUEUES["image_renditions"]
 
+# Plain text by default (make run); TESSERA_LOG_FORMAT=json writes one JSON object per line
+# with the trace_id and span_id of the current span (docs/observability.md).
+TESSERA_LOG_FORMAT = env.str("TESSERA_LOG_FORMAT", default="plain")
+# Celery replaces the root logger's handlers with its own plain ones unless told not to.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = TESSERA_LOG_FORMAT != "json"
 LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    **telemetry_logging(
+        log_format=TESSERA_LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO")
+    ),
+    # pyvips logs libvips' trace of every operation at INFO: about 30 lines a rendition job,
+    # formatted on the worker's critical path.
+    "loggers": {"pyvips": {"level": "WARNING"}},
 }
+
+# The queues whose depth GET /metrics reads from the broker (tessera_queue_depth).
+TESSERA_METRICS_QUEUES = [*PROCESSING_QUEUES.values(), PROCESSING_RESULTS_QUEUE]
+# When set, each worker's main process serves its job metrics on this port (GET /metrics);
+# with the prefork pool set PROMETHEUS_MULTIPROC_DIR too, so the children's samples are summed.
+TESSERA_WORKER_METRICS_PORT = env.int("TESSERA_WORKER_METRICS_PORT", default=0)
+TESSERA_WORKER_METRICS_BIND = env.str("TESSERA_WORKER_METRICS_BIND", default="127.0.0.1")
