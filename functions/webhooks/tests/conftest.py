@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from tessera_functions.app import WebhookApplication, webhook_application_create
-from tessera_testsupport import service_missing
+from tessera_testsupport import rabbitmq_vhost_url
+from tessera_testsupport.proxies import SwitchableBrokerProxy
 from webhook_testing import (
     CARRIER_NEXT_SECRET,
     CARRIER_SECRET,
     PAYMENT_NEXT_SECRET,
     PAYMENT_SECRET,
-    SwitchableBrokerProxy,
     queued_envelopes,
     settings_for,
 )
@@ -38,20 +35,8 @@ RABBITMQ_TEST_VHOST = "tessera-functions-tests"
 
 @pytest.fixture(scope="session")
 def rabbitmq_isolated_url(rabbitmq_url: str) -> str:
-    """The real RabbitMQ, in a vhost no other Tessera process uses (created when missing)."""
-    parts = urlsplit(rabbitmq_url)
-    if parts.path not in {"", "/", "//"}:
-        return rabbitmq_url  # TEST_RABBITMQ_URL already names a vhost of its own
-    rabbitmqctl = shutil.which("rabbitmqctl")
-    if rabbitmqctl is None:
-        service_missing("rabbitmqctl is needed to create the functions' test vhost")
-    for command in (
-        ["add_vhost", RABBITMQ_TEST_VHOST],
-        ["set_permissions", "-p", RABBITMQ_TEST_VHOST, parts.username or "guest", ".*", ".*", ".*"],
-    ):
-        # add_vhost fails harmlessly when the vhost exists; set_permissions is idempotent.
-        subprocess.run([rabbitmqctl, *command], capture_output=True, timeout=60, check=False)
-    return urlunsplit(parts._replace(path=f"/{RABBITMQ_TEST_VHOST}"))
+    """The real RabbitMQ, in a vhost no other Tessera process uses."""
+    return rabbitmq_vhost_url(rabbitmq_url, RABBITMQ_TEST_VHOST)
 
 
 @pytest.fixture(params=["redis", "rabbitmq"])
@@ -67,11 +52,9 @@ def real_broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def broker_proxy(real_broker_url: str) -> Iterator[tuple[SwitchableBrokerProxy, str]]:
     """A relay to the real broker and the broker URL that goes through it."""
-    parts = urlsplit(real_broker_url)
-    proxy = SwitchableBrokerProxy(parts.hostname or "127.0.0.1", parts.port or 0)
+    proxy = SwitchableBrokerProxy.in_front_of(real_broker_url)
     proxy.start()
-    netloc = parts.netloc.rsplit(":", 1)[0] + f":{proxy.port}"
-    yield proxy, urlunsplit(parts._replace(netloc=netloc))
+    yield proxy, proxy.url_through(real_broker_url)
     proxy.stop()
 
 

@@ -8,8 +8,8 @@ import time
 
 from tessera_contract.webhooks import webhook_envelope_decode
 from tessera_functions.app import webhook_application_create
+from tessera_testsupport.proxies import SwitchableBrokerProxy
 from webhook_testing import (
-    SwitchableBrokerProxy,
     carrier_headers,
     json_body,
     post,

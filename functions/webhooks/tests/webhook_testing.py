@@ -1,6 +1,5 @@
 """Helpers of the functions' suite: secrets, signing with the real sender libraries,
-in-process calls to the WSGI application, reading the real queue, a broker that can be
-switched off.
+in-process calls to the WSGI application, reading the real queue, the local server.
 """
 
 from __future__ import annotations
@@ -8,9 +7,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import socket
-import threading
+import os
+import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import stripe
 from kombu import Connection
 from tessera_functions.publisher import webhook_queue
 from tessera_functions.settings import FunctionSettings
+from tessera_testsupport import free_port
 from werkzeug.test import Client, TestResponse
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -91,83 +94,56 @@ def queued_envelopes(broker_url: str) -> list[bytes]:
     return bodies
 
 
-class SwitchableBrokerProxy:
-    """A TCP relay on 127.0.0.1 in front of a real broker that a test can stop and restart.
+@contextlib.contextmanager
+def local_server(tmp_path: Path, workers: int = 1) -> Iterator[str]:
+    """``python -m tessera_functions.serve`` on the embedded broker under ``tmp_path``.
 
-    Stopped, it refuses connections and cuts open ones: the broker is down as far as the
-    application can tell, without touching the real server other suites use. In ``stall``
-    mode it accepts connections and never answers: a broker that hangs. ``paused`` holds
-    every byte on open connections: a broker that stops answering mid-conversation.
+    Yields the server's base URL once it answers ``/healthz``; stops it afterwards. The
+    environment is this process's without OpenTelemetry or Prometheus variables, so nothing
+    the caller's shell set changes what the server does.
     """
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port: int = probe.getsockname()[1]
-        probe.close()
-        self.stall = False
-        self.paused = False
-        self._listener: socket.socket | None = None
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        with self._lock:
-            listener, self._listener = self._listener, None
-            sockets, self._sockets = self._sockets, []
-        for sock in [listener, *sockets]:
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-
-    def _accept(self, listener: socket.socket) -> None:
+    port = closed_port()
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OTEL_", "PROMETHEUS_")) and key != "WEBHOOK_MAX_BODY_BYTES"
+    }
+    environment.update(
+        WEBHOOKS_BIND=f"127.0.0.1:{port}",
+        WEBHOOKS_WORKERS=str(workers),
+        TESSERA_VAR_DIR=str(tmp_path),
+        WEBHOOKS_BROKER_URL="filesystem://",
+        PAYMENT_WEBHOOK_SECRETS=PAYMENT_SECRET,
+        CARRIER_WEBHOOK_SECRETS=CARRIER_SECRET,
+    )
+    log = tmp_path / "server.log"
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tessera_functions.serve"],
+            env=environment,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
         while True:
             try:
-                client, _ = listener.accept()
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as health:  # noqa: S310
+                    assert health.status == 200
+                    break
             except OSError:
-                return
-            with self._lock:
-                self._sockets.append(client)
-            if self.stall:
-                continue
-            upstream = socket.create_connection(self.target, timeout=5)
-            upstream.settimeout(None)
-            with self._lock:
-                self._sockets.append(upstream)
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                while self.paused:
-                    time.sleep(0.01)
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def closed_port() -> int:
     """A loopback port nothing listens on."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port: int = probe.getsockname()[1]
-    probe.close()
-    return port
+    return free_port()
 
 
 def json_body(response: TestResponse) -> dict[str, object]:

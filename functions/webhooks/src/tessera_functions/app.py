@@ -19,6 +19,11 @@ from tessera_contract.models.codec import MalformedPayloadError, PayloadError, p
 from tessera_contract.models.envelopes import WebhookAcknowledgement
 from tessera_contract.models.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, ProblemType
 from tessera_contract.signing import SignatureError
+from tessera_contract.telemetry import (
+    WEBHOOK_OUTCOME_KEY,
+    trace_context_current,
+    traced_span,
+)
 
 from tessera_functions import __version__
 from tessera_functions.carrier import CarrierWebhookReceiver
@@ -26,6 +31,7 @@ from tessera_functions.payments import PaymentWebhookReceiver
 from tessera_functions.publisher import BrokerUnavailableError, WebhookEnvelopePublisher
 from tessera_functions.receipts import WebhookReceipt
 from tessera_functions.settings import FunctionSettings
+from tessera_functions.tracing import webhook_tracing_start
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -114,6 +120,11 @@ class WebhookApplication:
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
 
+    @property
+    def routes(self) -> list[str]:
+        """The paths this application answers (metrics label requests by these only)."""
+        return list(self._routes)
+
     def _dispatch(self, environ: WSGIEnvironment) -> Response:
         route = self._routes.get(environ.get("PATH_INFO") or "/")
         if route is None:
@@ -142,41 +153,70 @@ class WebhookApplication:
         return body
 
     def _webhook(
-        self, environ: WSGIEnvironment, receive: Callable[[bytes, WSGIEnvironment], WebhookReceipt]
+        self,
+        environ: WSGIEnvironment,
+        source: str,
+        receive: Callable[[bytes, WSGIEnvironment], WebhookReceipt],
     ) -> Response:
+        # A span only when tracing is on (it continues the sender's traceparent, and the
+        # envelope then carries this span's context); otherwise this costs nothing.
+        with traced_span(
+            f"POST /webhooks/{source}",
+            traceparent=environ.get("HTTP_TRACEPARENT"),
+            tracestate=environ.get("HTTP_TRACESTATE"),
+            kind="server",
+            attributes={"webhook.source": source},
+        ) as span:
+            response, outcome = self._webhook_answer(environ, receive)
+            if span is not None:
+                span.set_attribute("http.response.status_code", response[0])
+                span.set_attribute("webhook.outcome", outcome)
+        environ[WEBHOOK_OUTCOME_KEY] = (source, outcome)
+        return response
+
+    def _webhook_answer(
+        self, environ: WSGIEnvironment, receive: Callable[[bytes, WSGIEnvironment], WebhookReceipt]
+    ) -> tuple[Response, str]:
+        """The answer to one delivery, and its outcome as the metrics name it."""
         try:
             body = self._body(environ)
         except _BodyTooLargeError:
-            return _problem(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ProblemType.PAYLOAD_TOO_LARGE)
+            too_large = _problem(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ProblemType.PAYLOAD_TOO_LARGE)
+            return too_large, "too_large"
         except ValueError:
-            return _problem(
+            malformed = _problem(
                 HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, "invalid Content-Length"
             )
+            return malformed, "invalid"
         try:
             receipt = receive(body, environ)
         except SignatureError:
             # No detail: telling a forger which check failed helps only the forger.
-            return _problem(HTTPStatus.UNAUTHORIZED, ProblemType.SIGNATURE_INVALID)
+            forged = _problem(HTTPStatus.UNAUTHORIZED, ProblemType.SIGNATURE_INVALID)
+            return forged, "rejected_signature"
         except MalformedPayloadError:
-            return _problem(
+            malformed = _problem(
                 HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, "the body is not JSON"
             )
+            return malformed, "invalid"
         except PayloadError as error:
-            return _problem(HTTPStatus.BAD_REQUEST, ProblemType.VALIDATION_FAILED, str(error))
+            invalid = _problem(HTTPStatus.BAD_REQUEST, ProblemType.VALIDATION_FAILED, str(error))
+            return invalid, "invalid"
         if receipt.envelope is None:
-            return self._acknowledgement(receipt.event_id, "ignored")
+            return self._acknowledgement(receipt.event_id, "ignored"), "ignored"
         try:
             self.publisher.webhook_envelope_publish(
                 receipt.envelope, event_id=receipt.event_id, traceparent=receipt.traceparent
             )
         except BrokerUnavailableError:
-            return _problem(
+            unavailable = _problem(
                 HTTPStatus.SERVICE_UNAVAILABLE,
                 ProblemType.SERVICE_UNAVAILABLE,
                 "the event could not be queued; retry later",
                 Retry_After=str(RETRY_AFTER_SECONDS),
             )
-        return self._acknowledgement(receipt.event_id, "queued")
+            return unavailable, "broker_unavailable"
+        return self._acknowledgement(receipt.event_id, "queued"), "accepted"
 
     @staticmethod
     def _acknowledgement(event_id: str, status: str) -> Response:
@@ -185,27 +225,29 @@ class WebhookApplication:
 
     def _payment_webhook(self, environ: WSGIEnvironment) -> Response:
         def receive(body: bytes, environ: WSGIEnvironment) -> WebhookReceipt:
+            traceparent, tracestate = _trace_headers(environ)
             return self._payments.payment_webhook_receive(
                 body,
                 signature=environ.get("HTTP_STRIPE_SIGNATURE"),
-                traceparent=environ.get("HTTP_TRACEPARENT"),
-                tracestate=environ.get("HTTP_TRACESTATE"),
+                traceparent=traceparent,
+                tracestate=tracestate,
                 received_at=datetime.now(UTC),
             )
 
-        return self._webhook(environ, receive)
+        return self._webhook(environ, "payments", receive)
 
     def _carrier_webhook(self, environ: WSGIEnvironment) -> Response:
         def receive(body: bytes, environ: WSGIEnvironment) -> WebhookReceipt:
+            traceparent, tracestate = _trace_headers(environ)
             return self._carrier.carrier_webhook_receive(
                 body,
                 headers=_headers(environ),
-                traceparent=environ.get("HTTP_TRACEPARENT"),
-                tracestate=environ.get("HTTP_TRACESTATE"),
+                traceparent=traceparent,
+                tracestate=tracestate,
                 received_at=datetime.now(UTC),
             )
 
-        return self._webhook(environ, receive)
+        return self._webhook(environ, "carrier", receive)
 
     def _liveness(self, environ: WSGIEnvironment) -> Response:
         return _health_response(liveness_answer(component=COMPONENT, version=__version__))
@@ -220,6 +262,15 @@ class WebhookApplication:
         )
 
 
+def _trace_headers(environ: WSGIEnvironment) -> tuple[str | None, str | None]:
+    """The trace context the envelope carries: this function's span, else the sender's."""
+    current = trace_context_current()
+    if current is None:
+        return environ.get("HTTP_TRACEPARENT"), environ.get("HTTP_TRACESTATE")
+    tracestate = current.tracestate
+    return current.traceparent, tracestate if isinstance(tracestate, str) else None
+
+
 def _health_response(answer: HealthAnswer) -> Response:
     return _response(
         answer.status,
@@ -231,6 +282,7 @@ def _health_response(answer: HealthAnswer) -> Response:
 def webhook_application_create(settings: FunctionSettings | None = None) -> WebhookApplication:
     """Build the application from ``settings`` (by default, from the environment)."""
     settings = FunctionSettings.from_environment() if settings is None else settings
+    webhook_tracing_start()
     return WebhookApplication(
         payments=PaymentWebhookReceiver(settings.payment_secrets),
         carrier=CarrierWebhookReceiver(settings.carrier_secrets),

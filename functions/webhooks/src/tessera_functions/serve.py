@@ -5,10 +5,16 @@ the broker's confirm, so threads keep a worker busy while one delivery waits. La
 use this module; Zappa's handler calls ``tessera_functions.wsgi.application`` directly.
 Configuration: ``WEBHOOKS_BIND`` (default ``127.0.0.1:8002``), ``WEBHOOKS_WORKERS`` (2),
 ``WEBHOOKS_THREADS`` (8), plus the application's own variables (``tessera_functions.settings``).
+
+This server, unlike Lambda, also answers ``GET /metrics`` (Prometheus) when prometheus-client
+is installed (the ``telemetry`` extra). Its workers share their samples through
+``PROMETHEUS_MULTIPROC_DIR``; when it is not set, a temporary folder is used for the run.
 """
 
 import os
+import tempfile
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -29,11 +35,24 @@ class _FunctionsServer(BaseApplication):
         # Imported in each worker, so every process builds its own broker connection.
         from tessera_functions.wsgi import application
 
-        return application
+        try:
+            from tessera_contract.telemetry.wsgi import MetricsWsgiMiddleware
+        except ImportError:  # prometheus-client not installed: no /metrics, same webhooks
+            return application
+        return MetricsWsgiMiddleware(application, routes=application.routes)
 
 
 def main() -> None:
     """Serve the webhook application until interrupted."""
+    with ExitStack() as stack:
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Set before any worker imports prometheus_client, which reads it at import.
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="tessera-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        _serve()
+
+
+def _serve() -> None:
     _FunctionsServer(
         {
             "bind": os.environ.get("WEBHOOKS_BIND", "127.0.0.1:8002"),

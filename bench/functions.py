@@ -1,0 +1,969 @@
+"""Webhook functions benchmark: ingestion against a bare WSGI app, a 20,000-event burst end to
+end, the Lambda zip's size, and cold start through Zappa's handler against a trivial app.
+
+    .venv/bin/python bench/run.py --only functions
+
+(a) Ingestion: wrk POSTs one correctly signed payment event to the functions (verify,
+    validate, publish to RabbitMQ with publisher confirms, 202) and to a bare WSGI app that
+    reads the body and answers 202, both under the same gunicorn configuration in one run.
+(b) Burst: the sandbox's burst mode sends N signed payment events (with duplicates and
+    refunds sent before their payment) through the functions to RabbitMQ, where the
+    monolith's Celery worker applies them to orders in PostgreSQL; lost = 0 and applied =
+    unique events are checked, and the lag from the envelope's received time to the inbox
+    row's applied time (the order update's transaction) is reported.
+(c) The Lambda zip built by `functions/scripts/package_lambda.py`.
+(d) Cold start: a fresh interpreter that sees only the unpacked zip (and the runtime's
+    boto3) imports Zappa's `handler` and serves one API Gateway v2 request, for the webhook
+    app and for the same handler serving a trivial WSGI app.
+
+Only the standard library is imported at module level: gunicorn imports this module to serve
+`bare_application`, the baseline of (a).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+NAME = "functions"
+DESCRIPTION = "webhook ingestion vs a bare WSGI app; 20k-event burst lag; Lambda zip; cold start"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = REPO_ROOT / "bench"
+MANAGE_PY = REPO_ROOT / "monolith" / "manage.py"
+# Signs and verifies within one run on loopback; nothing outside the run knows it.
+PAYMENT_SECRET = "whsec_bench_payments"  # noqa: S105
+VHOST = "tessera-bench"
+SETTLE_TIMEOUT_S = 1800.0
+# What Lambda's python3.11 runtime puts on sys.path besides the function's own code.
+LAMBDA_RUNTIME_PACKAGES = [
+    "boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3",
+]  # fmt: skip
+
+
+class BenchmarkFailure(RuntimeError):
+    """A check of the run failed (lost events, a non-2xx answer); the message says which."""
+
+
+def bare_application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """The baseline of (a): read the body, as the functions do, and answer 202."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    environ["wsgi.input"].read(length)
+    body = b'{"status": "queued"}'
+    start_response(
+        "202 Accepted",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This benchmark's own flags."""
+    group = parser.add_argument_group(NAME)
+    group.add_argument(
+        "--functions-database-url",
+        default="postgres://postgres@127.0.0.1:5432/tessera_bench_functions",
+        help="PostgreSQL database for the burst's monolith (dropped and recreated)",
+    )
+    group.add_argument(
+        "--functions-rabbitmq-url",
+        default="amqp://guest:guest@127.0.0.1:5672//",
+        help=f"RabbitMQ; the run uses its own vhost {VHOST!r}",
+    )
+    group.add_argument("--burst-events", type=int, default=20_000, help="deliveries in the burst")
+    group.add_argument("--burst-concurrency", type=int, default=32, help="parallel senders")
+    group.add_argument("--gunicorn-workers", type=int, default=2, help="functions' workers")
+    group.add_argument("--gunicorn-threads", type=int, default=8, help="threads per worker")
+    group.add_argument("--cold-starts", type=int, default=15, help="repetitions per app")
+
+
+def progress(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+@contextmanager
+def phase(label: str) -> Iterator[None]:
+    progress(f"{label} ...")
+    started = time.monotonic()
+    yield
+    print(f"    done in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (share in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))
+    return ordered[index]
+
+
+# --------------------------------------------------------------------------- environment
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every part of one run shares."""
+
+    workdir: Path
+    broker_url: str
+    database_url: str
+    carrier_secret: str
+    django_environment: dict[str, str]
+
+
+def run_prepare(arguments: argparse.Namespace, workdir: Path) -> Run:
+    from tessera_contract.signing import standard_webhook_secret_generate
+    from tessera_testsupport import rabbitmq_vhost_url
+
+    from bench.server import free_port
+
+    broker_url = rabbitmq_vhost_url(arguments.functions_rabbitmq_url, VHOST)
+    database_url = arguments.functions_database_url
+    django_environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchsite.settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "TESSERA_BENCH_DATABASE_URL": database_url,
+        "TESSERA_BENCH_STATIC_ROOT": str(workdir / "static"),
+        "TESSERA_BENCH_MEDIA_ROOT": str(workdir / "media"),
+        "CELERY_BROKER_URL": broker_url,
+        # No processing service in this run: paid orders' invoice jobs stay in the outbox
+        # (their submissions fail fast), and never reach one someone else runs on 8001.
+        "PROCESSING_API_URL": f"http://127.0.0.1:{free_port()}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return Run(
+        workdir=workdir,
+        broker_url=broker_url,
+        database_url=database_url,
+        carrier_secret=standard_webhook_secret_generate(),
+        django_environment=django_environment,
+    )
+
+
+def functions_environment(run: Run, *, bind: str, arguments: argparse.Namespace) -> dict[str, str]:
+    return {
+        **os.environ,
+        "WEBHOOKS_BIND": bind,
+        "WEBHOOKS_BROKER_URL": run.broker_url,
+        "WEBHOOKS_WORKERS": str(arguments.gunicorn_workers),
+        "WEBHOOKS_THREADS": str(arguments.gunicorn_threads),
+        "PAYMENT_WEBHOOK_SECRETS": PAYMENT_SECRET,
+        "CARRIER_WEBHOOK_SECRETS": run.carrier_secret,
+    }
+
+
+def queues_purge(broker_url: str) -> None:
+    """Empty the inbox and task queues of the bench vhost (declared if missing)."""
+    from kombu import Connection, Exchange, Queue
+
+    webhooks = Exchange("tessera.webhooks", type="direct", durable=True)
+    queues = [
+        Queue("tessera.webhooks", webhooks, routing_key="tessera.webhooks", durable=True),
+        Queue("celery", Exchange("celery", type="direct"), routing_key="celery", durable=True),
+    ]
+    with Connection(broker_url) as connection:
+        for queue in queues:
+            bound = queue(connection.channel())
+            bound.declare()
+            bound.purge()
+
+
+@contextmanager
+def process_running(
+    name: str, argv: list[str], environment: dict[str, str], run: Run
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A subprocess in a session of its own, logged to the work folder, always stopped."""
+    from bench import server
+
+    log_path = run.workdir / f"{name}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            argv,
+            env=environment,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        server.process_group_stop(process)
+
+
+def wait_for(
+    condition: Callable[[], bool],
+    *,
+    timeout_s: float,
+    what: str,
+    process: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+) -> None:
+    from bench import server
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            tail = server.log_tail(log) if log else ""
+            raise BenchmarkFailure(f"{what}: the process exited with {process.returncode}\n{tail}")
+        if condition():
+            return
+        time.sleep(0.2)
+    tail = server.log_tail(log) if log else ""
+    raise BenchmarkFailure(f"{what}: not reached within {timeout_s:.0f} s\n{tail}")
+
+
+def http_status(port: int, path: str) -> int | None:
+    from bench import server
+
+    try:
+        return server.http_get(port, path, timeout_s=2.0).status
+    except OSError:
+        return None
+
+
+# --------------------------------------------------------------------------- (a) ingestion
+
+
+def signed_payment_request() -> tuple[bytes, dict[str, str]]:
+    """One payment_intent.succeeded event and its Stripe-Signature header, as the sandbox signs."""
+    from tessera_contract.signing import StripeSignatureSigner
+    from tessera_sandbox.events import Checkout, payment_event_body
+
+    checkout = Checkout(payment_reference="pay_bench_ingestion", amount_minor=1000, currency="EUR")
+    body = payment_event_body(checkout, outcome="succeeded", event_id="evt_bench_ingestion")
+    header = StripeSignatureSigner([PAYMENT_SECRET]).header(body)
+    return body, {"Content-Type": "application/json", "Stripe-Signature": header}
+
+
+def lua_post_script(folder: Path, body: bytes, headers: dict[str, str]) -> Path:
+    """The loadgen's reporting script, preceded by the POST every request sends."""
+    from bench import loadgen
+
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}"]
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    path = folder / "post.lua"
+    path.write_text("\n".join(lines) + "\n" + loadgen.LUA_SCRIPT, encoding="utf-8")
+    return path
+
+
+def gunicorn_argv(app: str, *, port: int, arguments: argparse.Namespace) -> list[str]:
+    """The functions' own server configuration (serve.py: gthread), for both targets."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={arguments.gunicorn_workers}",
+        f"--threads={arguments.gunicorn_threads}",
+        "--worker-class=gthread",
+        "--error-logfile=-",
+        "--log-level=warning",
+    ]
+
+
+def ingestion_measure(arguments: argparse.Namespace, run: Run, wrk: str) -> dict[str, Any]:
+    from bench import loadgen, server
+
+    settings = loadgen.load_settings_from(arguments)
+    targets = {
+        "bare WSGI app (202)": "bench.functions:bare_application",
+        "webhook functions": "tessera_functions.wsgi:application",
+    }
+    results: dict[str, Any] = {}
+    for label, app in targets.items():
+        port = server.free_port()
+        environment = functions_environment(run, bind=f"127.0.0.1:{port}", arguments=arguments)
+        environment["PYTHONPATH"] = str(REPO_ROOT)
+        argv = gunicorn_argv(app, port=port, arguments=arguments)
+        with (
+            phase(f"ingestion: {label}"),
+            process_running(f"ingestion-{port}", argv, environment, run) as process,
+        ):
+            wait_for(
+                lambda port=port: http_status(port, "/healthz") in {200, 202},  # type: ignore[misc]
+                timeout_s=30,
+                what=f"{label} answering",
+                process=process,
+                log=run.workdir / f"ingestion-{port}.log",
+            )
+            # Signed just before use: the signature's 5-minute tolerance covers the run.
+            body, headers = signed_payment_request()
+            script = lua_post_script(run.workdir, body, headers)
+            url = f"http://127.0.0.1:{port}/webhooks/payments"
+            if settings.warmup_s:
+                loadgen.wrk_run(
+                    wrk=wrk, script=script, url=url, duration_s=settings.warmup_s, settings=settings
+                )
+            result = loadgen.wrk_run(
+                wrk=wrk, script=script, url=url, duration_s=settings.duration_s, settings=settings
+            )
+        queues_purge(run.broker_url)
+        if result.failures:
+            raise BenchmarkFailure(
+                f"{label}: {result.non_2xx} non-2xx answers, socket errors {result.socket_errors}"
+            )
+        results[label] = {
+            "requests": result.requests,
+            "requests_per_second": round(result.requests_per_second, 1),
+            "ack_ms": {k: round(v, 2) for k, v in result.latency_ms.items()},
+        }
+        print(
+            f"    {result.requests_per_second:,.0f} events/s, ack p50 "
+            f"{result.latency_ms['p50']:.2f} ms, p99 {result.latency_ms['p99']:.2f} ms",
+            flush=True,
+        )
+    bare, functions = results["bare WSGI app (202)"], results["webhook functions"]
+    return {
+        "targets": results,
+        "ratio_events_per_second": round(
+            functions["requests_per_second"] / bare["requests_per_second"], 3
+        ),
+        "ratio_ack_p50": round(functions["ack_ms"]["p50"] / bare["ack_ms"]["p50"], 1),
+        "ratio_ack_p99": round(functions["ack_ms"]["p99"] / bare["ack_ms"]["p99"], 1),
+        "load": {
+            "duration_s": settings.duration_s,
+            "warmup_s": settings.warmup_s,
+            "threads": settings.threads,
+            "connections": settings.connections,
+        },
+    }
+
+
+# --------------------------------------------------------------------------- (b) burst
+
+SEED_SCRIPT = r"""
+import sys
+from decimal import Decimal
+import django
+django.setup()
+from django.db import transaction
+from monolith.orders.models import Order, Payment
+
+count = int(sys.argv[1])
+references = []
+with transaction.atomic():
+    orders = Order.objects.bulk_create(
+        Order(
+            number=f"TS-B{number:07d}", email="burst@example.com", currency="EUR",
+            subtotal=Decimal("10.00"), shipping=Decimal("0.00"), tax=Decimal("0.00"),
+            total=Decimal("10.00"), shipping_name="Burst Shopper", shipping_line1="1 Dock",
+            shipping_postal_code="1011", shipping_city="Amsterdam", shipping_country="NL",
+        )
+        for number in range(count)
+    )
+    payments = Payment.objects.bulk_create(
+        Payment(order=order, reference=f"pay_bench_{order.number}", amount=Decimal("10.00"),
+                currency="EUR")
+        for order in orders
+    )
+print("\n".join(payment.reference for payment in payments))
+"""
+
+SETTLED_SQL = """
+SELECT count(*),
+       count(*) FILTER (WHERE status IN ('received', 'failed', 'parked')),
+       count(*) FILTER (WHERE status = 'applied'),
+       count(*) FILTER (WHERE status NOT IN ('received', 'failed', 'parked', 'applied')),
+       coalesce(sum(duplicate_hits), 0)
+FROM inbox_inboxevent
+"""
+
+
+def manage(run: Run, *arguments: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, str(MANAGE_PY), *arguments],
+        env=run.django_environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchmarkFailure(
+            f"manage.py {' '.join(arguments)} failed:\n{completed.stdout}{completed.stderr}"
+        )
+    return completed.stdout
+
+
+def orders_seed(run: Run, count: int) -> list[str]:
+    completed = subprocess.run(
+        [sys.executable, "-c", SEED_SCRIPT, str(count)],
+        env=run.django_environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchmarkFailure(f"seeding orders failed:\n{completed.stderr}")
+    return completed.stdout.split()
+
+
+def burst_measure(arguments: argparse.Namespace, run: Run) -> dict[str, Any]:
+    import psycopg
+
+    from bench import postgres, server
+
+    # Each checkout gets its payment; ~10 % a duplicate, ~10 % a refund sent first.
+    checkouts = round(arguments.burst_events / 1.2)
+    with phase(f"burst: database {postgres.database_name(run.database_url)}, {checkouts:,} orders"):
+        postgres.database_recreate(run.database_url)
+        manage(run, "migrate", "--noinput")
+        references = orders_seed(run, checkouts)
+        postgres.database_analyze(run.database_url)
+    references_file = run.workdir / "references.txt"
+    references_file.write_text("\n".join(references) + "\n")
+    queues_purge(run.broker_url)
+    port = server.free_port()
+    functions_url = f"http://127.0.0.1:{port}"
+    sandbox_environment = {
+        **os.environ,
+        "SANDBOX_PAYMENTS_WEBHOOK_URL": f"{functions_url}/webhooks/payments",
+        "SANDBOX_CARRIER_WEBHOOK_URL": f"{functions_url}/webhooks/carrier",
+        "SANDBOX_PAYMENT_SECRETS": PAYMENT_SECRET,
+        "SANDBOX_CARRIER_SECRETS": run.carrier_secret,
+        "SANDBOX_RETRY_BASE_SECONDS": "0.5",
+    }
+    worker_argv = [
+        sys.executable, "-m", "celery", "-A", "monolith", "worker", "--loglevel=WARNING",
+        "--concurrency=2", "--without-gossip", "--without-mingle", "--hostname=bench-functions@%h",
+    ]  # fmt: skip
+    with ExitStack() as running:
+        functions = running.enter_context(
+            process_running(
+                "burst-functions",
+                [sys.executable, "-m", "tessera_functions.serve"],
+                functions_environment(run, bind=f"127.0.0.1:{port}", arguments=arguments),
+                run,
+            )
+        )
+        wait_for(
+            lambda: http_status(port, "/readyz") == 200,
+            timeout_s=30,
+            what="functions ready",
+            process=functions,
+            log=run.workdir / "burst-functions.log",
+        )
+        worker = running.enter_context(
+            process_running("burst-worker", worker_argv, run.django_environment, run)
+        )
+        wait_for(
+            lambda: consumers_present(run.broker_url),
+            timeout_s=60,
+            what="monolith worker consuming",
+            process=worker,
+            log=run.workdir / "burst-worker.log",
+        )
+        with phase(f"burst: sending {arguments.burst_events:,} deliveries"):
+            started = time.monotonic()
+            completed = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tessera_sandbox",
+                    "burst",
+                    f"--events={checkouts}",
+                    f"--references={references_file}",
+                    "--amount=1000",
+                    f"--concurrency={arguments.burst_concurrency}",
+                    "--duplicates=10",
+                    "--out-of-order=10",
+                    "--seed=20261123",
+                ],
+                env=sandbox_environment,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            send_seconds = time.monotonic() - started
+        if completed.returncode != 0:
+            raise BenchmarkFailure(f"the burst sender failed:\n{completed.stderr[-3000:]}")
+        sent = json.loads(completed.stdout.strip().splitlines()[-1])
+        print(f"    {sent}", flush=True)
+
+        def settled() -> bool:
+            with psycopg.connect(run.database_url) as connection:
+                row = connection.execute(SETTLED_SQL).fetchone()
+            assert row is not None
+            return bool(row[0] >= sent["unique_events"] and row[1] == 0)
+
+        with phase("burst: waiting until every event is applied"):
+            wait_for(
+                settled,
+                timeout_s=SETTLE_TIMEOUT_S,
+                what="every unique event applied",
+                process=worker,
+                log=run.workdir / "burst-worker.log",
+            )
+            settle_seconds = time.monotonic() - started
+    return burst_report(run, sent, send_seconds=send_seconds, settle_seconds=settle_seconds)
+
+
+def consumers_present(broker_url: str) -> bool:
+    from kombu import Connection
+
+    with Connection(broker_url) as connection:
+        channel: Any = connection.channel()
+        try:
+            for name in ("tessera.webhooks", "celery"):
+                _, _, consumers = channel.queue_declare(queue=name, passive=True)
+                if consumers < 1:
+                    return False
+        except Exception:  # not declared yet: the worker is still starting
+            return False
+    return True
+
+
+def burst_report(
+    run: Run, sent: dict[str, Any], *, send_seconds: float, settle_seconds: float
+) -> dict[str, Any]:
+    import psycopg
+
+    with psycopg.connect(run.database_url) as connection:
+        recorded, _waiting, applied, other, duplicate_hits = connection.execute(
+            SETTLED_SQL
+        ).fetchone() or (0, 0, 0, 0, 0)
+        lags = [
+            float(row[0])
+            for row in connection.execute(
+                "SELECT extract(epoch FROM applied_at - received_at) FROM inbox_inboxevent "
+                "WHERE status = 'applied'"
+            )
+        ]
+        payment_lags = [
+            float(row[0])
+            for row in connection.execute(
+                "SELECT extract(epoch FROM applied_at - received_at) FROM inbox_inboxevent "
+                "WHERE status = 'applied' AND type = 'payment_intent.succeeded'"
+            )
+        ]
+        span = connection.execute(
+            "SELECT extract(epoch FROM max(applied_at) - min(received_at)) FROM inbox_inboxevent"
+        ).fetchone()
+        orders: dict[str, int] = {
+            str(status): int(count)
+            for status, count in connection.execute(
+                "SELECT status, count(*) FROM orders_order GROUP BY status"
+            )
+        }
+        paid_twice = connection.execute(
+            "SELECT count(*) FROM (SELECT order_id FROM orders_ordertransition "
+            "WHERE to_status = 'paid' AND from_status <> 'paid' GROUP BY order_id "
+            "HAVING count(*) > 1) AS twice"
+        ).fetchone()
+    unique = sent["unique_events"]
+    lost = unique - recorded
+    refunds = unique - sum(orders.values())
+    if lost or other or applied != unique:
+        raise BenchmarkFailure(
+            f"burst: {unique} unique events, {recorded} recorded, {applied} applied, "
+            f"{other} ignored or dead-lettered"
+        )
+    if paid_twice and paid_twice[0]:
+        raise BenchmarkFailure(f"burst: {paid_twice[0]} orders were paid twice")
+    if orders.get("refunded", 0) != refunds or orders.get("pending_payment", 0):
+        raise BenchmarkFailure(f"burst: orders by status {orders}, {refunds} refunds sent")
+    applied_span = float(span[0]) if span and span[0] is not None else settle_seconds
+    return {
+        "deliveries_sent": sent["sent"],
+        "acknowledged": sent["acknowledged"],
+        "failed": sent["failed"],
+        "unique_events": unique,
+        "duplicate_hits": int(duplicate_hits),
+        "recorded": recorded,
+        "applied": applied,
+        "lost": lost,
+        "orders_by_status": orders,
+        "send_seconds": round(send_seconds, 1),
+        "sender_events_per_second": round(sent["sent"] / send_seconds, 1),
+        "settle_seconds": round(settle_seconds, 1),
+        "applied_events_per_second": round(applied / applied_span, 1),
+        "sender_ack_s": {
+            "p50": round(sent["ack_p50_seconds"], 4),
+            "p99": round(sent["ack_p99_seconds"], 4),
+        },
+        "lag_s": {
+            "p50": round(percentile(lags, 0.50), 2),
+            "p95": round(percentile(lags, 0.95), 2),
+            "max": round(max(lags), 2),
+        },
+        "payment_lag_s": {
+            "p50": round(percentile(payment_lags, 0.50), 2),
+            "p95": round(percentile(payment_lags, 0.95), 2),
+        },
+    }
+
+
+# --------------------------------------------------------------------------- (c), (d) Lambda
+
+COLD_RUNNER = """
+import json, sys, time
+started = time.perf_counter()
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from handler import lambda_handler
+imported = time.perf_counter()
+answer = lambda_handler(json.loads(sys.argv[3]), None)
+served = time.perf_counter()
+print(json.dumps({"status": answer["statusCode"], "import_ms": (imported - started) * 1000,
+                  "total_ms": (served - started) * 1000}))
+"""
+
+TRIVIAL_APP = '''"""A trivial WSGI application: the cold-start baseline."""
+
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b'{"status": "ok"}']
+'''
+
+
+def healthz_event() -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) GET /healthz on the $default stage."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/healthz",
+        "rawQueryString": "",
+        "headers": {"host": "id.execute-api.eu-west-1.amazonaws.com"},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/healthz", "protocol": "HTTP/1.1",
+                     "sourceIp": "198.51.100.7", "userAgent": "tessera-bench"},
+            "requestId": "bench", "routeKey": "$default", "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }  # fmt: skip
+
+
+def lambda_zip_build(run: Run) -> Path:
+    output = run.workdir / "functions-lambda.zip"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "functions" / "scripts" / "package_lambda.py"),
+            f"--output={output}",
+            f"--build-dir={run.workdir / 'lambda-build'}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return output
+
+
+def lambda_folders(archive: Path, run: Run) -> tuple[Path, Path, Path]:
+    """(webhook app code, trivial app code, runtime packages), unpacked as Lambda would."""
+    webhook = Path(tempfile.mkdtemp(prefix="task-", dir="/tmp"))
+    with zipfile.ZipFile(archive) as unpacked:
+        unpacked.extractall(webhook)
+    trivial = Path(tempfile.mkdtemp(prefix="task-", dir="/tmp"))
+    shutil.rmtree(trivial)
+    shutil.copytree(webhook, trivial, symlinks=True)
+    (trivial / "bench_trivial_app.py").write_text(TRIVIAL_APP)
+    settings_file = trivial / "zappa_settings.py"
+    text = settings_file.read_text()
+    text = text.replace("APP_MODULE='tessera_functions.wsgi'", "APP_MODULE='bench_trivial_app'")
+    if "APP_MODULE='bench_trivial_app'" not in text:
+        raise BenchmarkFailure("zappa_settings.py in the zip names no tessera_functions.wsgi")
+    settings_file.write_text(text)
+    runtime = run.workdir / "lambda-runtime"
+    runtime.mkdir(exist_ok=True)
+    site_packages = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    for name in LAMBDA_RUNTIME_PACKAGES:
+        (runtime / name).symlink_to(site_packages / name)
+    return webhook, trivial, runtime
+
+
+def cold_start_once(code: Path, runtime: Path, run: Run) -> dict[str, float]:
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "WEBHOOKS_BROKER_URL": run.broker_url,
+        "PAYMENT_WEBHOOK_SECRETS": PAYMENT_SECRET,
+        "CARRIER_WEBHOOK_SECRETS": run.carrier_secret,
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            COLD_RUNNER,
+            str(code),
+            str(runtime),
+            json.dumps(healthz_event()),
+        ],
+        env=environment,
+        cwd=code,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall_ms = (time.perf_counter() - started) * 1000
+    if completed.returncode != 0:
+        raise BenchmarkFailure(f"cold start failed:\n{completed.stderr[-3000:]}")
+    measured = json.loads(completed.stdout.strip().splitlines()[-1])
+    if measured["status"] != 200:
+        raise BenchmarkFailure(f"cold start answered {measured['status']}")
+    return {
+        "import_ms": measured["import_ms"],
+        "total_ms": measured["total_ms"],
+        "wall_ms": wall_ms,
+    }
+
+
+def lambda_measure(arguments: argparse.Namespace, run: Run) -> dict[str, Any]:
+    with phase("Lambda zip: package_lambda.py"):
+        archive = lambda_zip_build(run)
+    size = archive.stat().st_size
+    print(f"    {size:,} bytes", flush=True)
+    webhook, trivial, runtime = lambda_folders(archive, run)
+    samples: dict[str, list[dict[str, float]]] = {"webhook app": [], "trivial WSGI app": []}
+    try:
+        with phase(f"cold start: {arguments.cold_starts} fresh interpreters per app"):
+            # Alternated, so a slower moment of the machine hits both alike.
+            for _ in range(arguments.cold_starts):
+                samples["webhook app"].append(cold_start_once(webhook, runtime, run))
+                samples["trivial WSGI app"].append(cold_start_once(trivial, runtime, run))
+    finally:
+        shutil.rmtree(webhook, ignore_errors=True)
+        shutil.rmtree(trivial, ignore_errors=True)
+    medians = {
+        app: {key: round(statistics.median(s[key] for s in runs), 1) for key in runs[0]}
+        for app, runs in samples.items()
+    }
+    return {
+        "zip_bytes": size,
+        "zip_budget_bytes": 15 * 1024 * 1024,
+        "cold_start_median_ms": medians,
+        "cold_start_ratio": round(
+            medians["webhook app"]["total_ms"] / medians["trivial WSGI app"]["total_ms"], 2
+        ),
+        "repetitions": arguments.cold_starts,
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def software_versions() -> dict[str, str]:
+    from bench import machine
+
+    return machine.package_versions("gunicorn", "kombu", "celery", "zappa", "django")
+
+
+def rabbitmq_version() -> str:
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        return "unknown"
+    completed = subprocess.run(
+        [rabbitmqctl, "version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    return completed.stdout.strip() or "unknown"
+
+
+def markdown_render(report: dict[str, Any]) -> str:
+    machine, software = report["machine"], report["software"]
+    ingestion, burst, lam = report["ingestion"], report["burst"], report["lambda"]
+    bare = ingestion["targets"]["bare WSGI app (202)"]
+    functions = ingestion["targets"]["webhook functions"]
+    load = ingestion["load"]
+    webhook_cold = lam["cold_start_median_ms"]["webhook app"]
+    trivial_cold = lam["cold_start_median_ms"]["trivial WSGI app"]
+
+    def row(label: str, target: dict[str, Any]) -> str:
+        ack = target["ack_ms"]
+        return (
+            f"| {label} | {target['requests_per_second']:,.0f} | {ack['p50']:.2f} | "
+            f"{ack['p99']:.2f} |"
+        )
+
+    lines = [
+        "# Webhook functions benchmark",
+        "",
+        f"Measured {machine['date']} on {machine['cores']} cores ({machine['cpu']}; "
+        f"{machine['memory_gib']} GiB; load average {machine['load_average_before']} before the "
+        f"run), Python {machine['python']}, gunicorn {software['gunicorn']}, kombu "
+        f"{software['kombu']}, Celery {software['celery']}, Zappa {software['zappa']}, "
+        f"RabbitMQ {software['rabbitmq']}, PostgreSQL {software['postgresql']}, "
+        f"{software['wrk']}. Written by `bench/run.py --only functions`; the raw figures are in "
+        f"[functions.json](functions.json).",
+        "",
+        "## Ingestion: functions vs a bare WSGI app",
+        "",
+        "| target (same gunicorn, gthread) | events/s | ack p50 (ms) | ack p99 (ms) |",
+        "|---|---:|---:|---:|",
+        row("bare WSGI app, answers 202", bare),
+        row("webhook functions (verify, validate, confirmed publish)", functions),
+        f"| **ratio** functions ÷ bare | **{ingestion['ratio_events_per_second']:.3f}** | "
+        f"{ingestion['ratio_ack_p50']}× | {ingestion['ratio_ack_p99']}× |",
+        "",
+        "## Burst end to end",
+        "",
+        "| | |",
+        "|---|---:|",
+        f"| deliveries sent (duplicates included) | {burst['deliveries_sent']:,} |",
+        f"| acknowledged 202 / failed | {burst['acknowledged']:,} / {burst['failed']} |",
+        f"| unique events | {burst['unique_events']:,} |",
+        f"| recorded in the inbox / applied | {burst['recorded']:,} / {burst['applied']:,} |",
+        f"| **lost** | **{burst['lost']}** |",
+        f"| duplicate hits recorded | {burst['duplicate_hits']:,} |",
+        "| orders by final status | "
+        + ", ".join(f"{status} {count:,}" for status, count in burst["orders_by_status"].items())
+        + " |",
+        f"| sending took | {burst['send_seconds']} s ({burst['sender_events_per_second']:,.0f}"
+        f" deliveries/s, ack p50 {burst['sender_ack_s']['p50'] * 1000:.0f} ms, p99 "
+        f"{burst['sender_ack_s']['p99'] * 1000:.0f} ms) |",
+        f"| all applied after | {burst['settle_seconds']} s "
+        f"({burst['applied_events_per_second']:,.0f} events/s applied) |",
+        f"| **lag receipt → order updated**, p50 / p95 / max | **{burst['lag_s']['p50']} s / "
+        f"{burst['lag_s']['p95']} s** / {burst['lag_s']['max']} s |",
+        f"| the same for payment events only, p50 / p95 | {burst['payment_lag_s']['p50']} s / "
+        f"{burst['payment_lag_s']['p95']} s |",
+        "",
+        f"The burst is bounded by the monolith's worker, not by the functions: they "
+        f"acknowledged {burst['sender_events_per_second']:,.0f} deliveries/s while the worker "
+        f"applied {burst['applied_events_per_second']:,.0f} events/s, so the lag is mostly the "
+        "age of the backlog when an event's turn came.",
+        "",
+        "## Lambda package and cold start",
+        "",
+        f"- Zip built by `functions/scripts/package_lambda.py`: **{lam['zip_bytes']:,} bytes "
+        f"({lam['zip_bytes'] / 1024 / 1024:.2f} MiB)**, budget 15 MiB.",
+        "",
+        "| Zappa handler serving GET /healthz, fresh interpreter (median of "
+        f"{lam['repetitions']}) | import Zappa's handler (ms) | until answered (ms) | "
+        "process wall time (ms) |",
+        "|---|---:|---:|---:|",
+        f"| webhook app | {webhook_cold['import_ms']} | {webhook_cold['total_ms']} | "
+        f"{webhook_cold['wall_ms']} |",
+        f"| trivial WSGI app | {trivial_cold['import_ms']} | {trivial_cold['total_ms']} | "
+        f"{trivial_cold['wall_ms']} |",
+        f"| **ratio** | | **{lam['cold_start_ratio']}×** | |",
+        "",
+        "## Method",
+        "",
+        f"(a) Both targets run under the same gunicorn command ({report['gunicorn']['workers']} "
+        f"gthread workers × {report['gunicorn']['threads']} threads, the functions' own "
+        f"`serve.py` configuration) on 127.0.0.1, one after the other. wrk ({load['threads']} "
+        f"threads, {load['connections']} keep-alive connections) POSTs one Stripe-signed "
+        f"`payment_intent.succeeded` event to `/webhooks/payments`, warms up for "
+        f"{load['warmup_s']} s and measures {load['duration_s']} s; any non-2xx answer fails "
+        "the run. The functions verify the signature, validate the event against the "
+        f"contract and publish the envelope to RabbitMQ (vhost `{VHOST}`) with publisher "
+        "confirms before answering 202; the bare app reads the body and answers 202. The "
+        "queue is purged after each target; no consumer runs during (a).",
+        "",
+        f"(b) The PostgreSQL database `{report['burst_database']}` is recreated and migrated, "
+        "and one pending order with its payment is bulk-inserted per checkout. The sandbox's "
+        f"burst mode (`python -m tessera_sandbox burst`, {report['burst_concurrency']} "
+        "concurrent senders, 10 % duplicates, 10 % refunds sent before their payment, fixed "
+        "seed) sends them through the functions server (the same `serve.py` configuration) "
+        "to RabbitMQ, where the monolith's Celery worker (2 pool processes; its consumer "
+        "records each envelope in the inbox before acknowledging it) applies them. Sending and "
+        "applying overlap. The run fails unless every unique event is recorded once and "
+        "applied, no order is paid twice, and every order ends paid or refunded as sent. Lag "
+        "is the inbox row's `applied_at` (set in the transaction that updates the order) minus "
+        "the envelope's `received_at` (stamped by the function on receipt); refunds that "
+        "arrive before their payment wait, parked, for it, which the payment-only figures "
+        "leave out. Paying an order also writes its invoice job to the processing outbox and "
+        "queues the job's submission, so the worker runs about two tasks per payment; no "
+        "processing service runs here (`SERVICE_TOKEN_KEYS` unset, `PROCESSING_API_URL` a "
+        "closed port), so each submission, retries included, fails without a network call "
+        "(most jobs were `failed` at the end of the run). The "
+        "worker's inbox sweep is postponed throughout, since apply tasks are always waiting.",
+        "",
+        "(d) The zip is unpacked to a shallow folder (as Lambda's `/var/task`); each "
+        "repetition starts `python -I -S` with only that folder and the runtime's boto3 on "
+        "`sys.path`, imports Zappa's `handler` and calls `lambda_handler` with one HTTP API "
+        "(v2) event for `GET /healthz`. The baseline is the same unpacked zip with "
+        "`zappa_settings.APP_MODULE` pointed at a trivial WSGI function, so the ratio isolates "
+        "what the webhook application adds to a cold start; the two alternate. Times are "
+        "measured inside the interpreter (from before the import to the answer; Zappa's "
+        "handler imports the application on the first call, so the application's import is "
+        "in the second column only); the process "
+        "wall time adds interpreter start-up and exit. Zappa's own handler module (werkzeug "
+        "among its imports) is in both.",
+        "",
+        "wrk, gunicorn, RabbitMQ, PostgreSQL, the sender and the worker share the machine's "
+        "cores, so compare absolute figures only within one machine and ratios across machines.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def index_update(output_dir: Path) -> Path | None:
+    index = output_dir / "README.md"
+    line = (
+        "| [Webhook functions](functions.md) ([JSON](functions.json)) | Ingestion vs a bare "
+        "WSGI app; a 20,000-event burst end to end (lost, lag); Lambda zip; cold start vs a "
+        "trivial app |"
+    )
+    if not index.exists() or "(functions.md)" in index.read_text():
+        return None
+    index.write_text(index.read_text().rstrip("\n") + "\n" + line + "\n")
+    return index
+
+
+def run(arguments: argparse.Namespace) -> None:
+    """Run (a)–(d) and write docs/benchmarks/functions.json and .md."""
+    from bench import loadgen, machine, postgres
+
+    described = machine.machine_describe()
+    wrk = loadgen.wrk_ensure()
+    output_dir = Path(arguments.output_dir)
+    with tempfile.TemporaryDirectory(prefix="tessera-bench-functions-") as folder:
+        run_ = run_prepare(arguments, Path(folder))
+        try:
+            ingestion = ingestion_measure(arguments, run_, wrk)
+            burst = burst_measure(arguments, run_)
+            lam = lambda_measure(arguments, run_)
+        except BaseException:
+            for log in sorted(Path(folder).glob("*.log")):
+                print(f"--- {log.name} (end)\n{log.read_text(errors='replace')[-2000:]}")
+            raise
+        software = {
+            **software_versions(),
+            "wrk": loadgen.wrk_version(wrk),
+            "rabbitmq": rabbitmq_version(),
+            "postgresql": postgres.server_version(run_.database_url),
+        }
+    report = {
+        "benchmark": NAME,
+        "machine": described,
+        "software": software,
+        "gunicorn": {"workers": arguments.gunicorn_workers, "threads": arguments.gunicorn_threads},
+        "burst_database": postgres.database_name(arguments.functions_database_url),
+        "burst_concurrency": arguments.burst_concurrency,
+        "ingestion": ingestion,
+        "burst": burst,
+        "lambda": lam,
+    }
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = [output_dir / f"{NAME}.json", output_dir / f"{NAME}.md"]
+    written[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    written[1].write_text(markdown_render(report))
+    if index := index_update(output_dir):
+        written.append(index)
+    print()
+    print(
+        f"ingestion ratio {ingestion['ratio_events_per_second']}; burst lost {burst['lost']}, "
+        f"lag p50 {burst['lag_s']['p50']} s p95 {burst['lag_s']['p95']} s; zip "
+        f"{lam['zip_bytes']:,} B; cold start ratio {lam['cold_start_ratio']}"
+    )
+    for path in written:
+        print(f"    wrote {path}")
