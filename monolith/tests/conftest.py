@@ -75,3 +75,25 @@ def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def running_stack(request, transactional_db, live_server, rabbitmq_url, tmp_path, settings):
+    """Sandbox, webhook functions and a monolith worker as subprocesses on real RabbitMQ,
+    around the live server and its test database (see running_stack.py).
+
+    Worker settings can be overridden per test with indirect parametrization:
+    ``@pytest.mark.parametrize("running_stack", [{"INBOX_SWEEP_GRACE_SECONDS": "1"}],
+    indirect=True)``.
+    """
+    from .running_stack import running_stack_start
+
+    with running_stack_start(
+        rabbitmq_url=rabbitmq_url,
+        return_origin=live_server.url,
+        logs=tmp_path / "stack",
+        worker_environment=getattr(request, "param", None),
+    ) as stack:
+        settings.PAYMENT_PROVIDER_URL = stack.sandbox_url
+        settings.CARRIER_API_URL = stack.sandbox_url
+        yield stack

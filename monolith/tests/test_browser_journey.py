@@ -1,26 +1,35 @@
-"""A shopper's journey in Debian's Chromium: browse, add to cart without reloads, check out."""
+"""A shopper's journeys in Debian's Chromium, through the whole running stack.
+
+Browse, add to cart without reloads, check out, pay or decline on the sandbox's pay page; the
+signed webhook goes through the functions and RabbitMQ to the monolith worker, and the order
+page follows by itself: *paid*, then, once staff fulfil the order in the admin, the carrier
+sandbox's *in transit* and *delivered*.
+"""
 
 from __future__ import annotations
 
 import re
-import socket
-import threading
-from collections.abc import Iterator
-from wsgiref.simple_server import WSGIServer, make_server
+import time
 
 import pytest
-from tessera_contract.signing import standard_webhook_secret_generate
-from tessera_sandbox.app import SandboxApp
-from tessera_sandbox.delivery import WebhookSender
-from tessera_sandbox.settings import SandboxSettings
+from django.db import models
+from playwright.sync_api import Browser, Page
 from tessera_testsupport import service_missing
 
 from monolith.orders.models import Order
+from monolith.orders.state_machine import OrderStatus
 
 from .browser import chromium, chromium_missing_reason, screenshot_path
-from .factories import make_category, make_product
+from .factories import PASSWORD, make_category, make_product
+from .running_stack import RunningStack
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+# The order page asks for its status every 2 s; the carrier sandbox here waits 0.5 s, then 1 s.
+LIVE_UPDATE_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
@@ -33,37 +42,51 @@ def shop():
     ]
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+def _shopper_checks_out(page: Page) -> None:
+    """From the cart to the pay page: the checkout form, filled in as a guest."""
+    page.get_by_role("link", name=re.compile(r"^Cart \d+ items?$")).click()
+    page.get_by_role("link", name="Go to checkout").click()
+    page.get_by_label("Email").fill("guest@example.com")
+    page.get_by_label("Full name").fill("Grace Guest")
+    page.get_by_label("Address", exact=True).fill("1 Canal Street")
+    page.get_by_label("Postal code").fill("1011")
+    page.get_by_label("City").fill("Amsterdam")
+    page.get_by_label("Country").select_option("NL")
 
 
-@pytest.fixture
-def payment_sandbox(live_server, settings) -> Iterator[str]:
-    """The real sandbox pay page; with no webhook function running its webhook goes nowhere."""
-    nowhere = f"http://127.0.0.1:{_closed_port()}"
-    sandbox_settings = SandboxSettings.from_environment(
-        {
-            "SANDBOX_PAYMENTS_WEBHOOK_URL": f"{nowhere}/webhooks/payments",
-            "SANDBOX_CARRIER_WEBHOOK_URL": f"{nowhere}/webhooks/carrier",
-            "SANDBOX_PAYMENT_SECRETS": "whsec_browser_journey",
-            "SANDBOX_CARRIER_SECRETS": standard_webhook_secret_generate(),
-            "SANDBOX_RETURN_ORIGINS": live_server.url,
-            "SANDBOX_MAX_ATTEMPTS": "1",
-        }
-    )
-    server = make_server("127.0.0.1", 0, SandboxApp(WebhookSender(sandbox_settings)), WSGIServer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.PAYMENT_PROVIDER_URL = f"http://127.0.0.1:{server.server_port}"
-    yield settings.PAYMENT_PROVIDER_URL
-    server.shutdown()
-    server.server_close()
+def _same_document_watch(page: Page) -> list[str]:
+    """Mark the document and record navigations: a reload would drop the mark."""
+    page.evaluate("window.__sameDocument = true")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    return navigations
 
 
-def test_shopper_adds_two_products_without_a_page_load_and_checks_out(
-    live_server, shop, payment_sandbox
+def _status_badge_wait(page: Page, label: str) -> float:
+    """Wait for the order page to show `label` by itself; return the seconds it took."""
+    started = time.monotonic()
+    page.locator("#order-status .badge", has_text=label).wait_for(timeout=LIVE_UPDATE_TIMEOUT_MS)
+    return time.monotonic() - started
+
+
+def _staff_fulfils(browser: Browser, base_url: str, *, username: str, order_number: str) -> None:
+    """Staff log in to the admin in a browser of their own and mark the order fulfilled."""
+    context = browser.new_context()
+    admin = context.new_page()
+    admin.goto(f"{base_url}/admin/login/?next=/admin/orders/order/")
+    admin.get_by_label("Username").fill(username)
+    admin.get_by_label("Password").fill(PASSWORD)
+    admin.get_by_role("button", name="Log in").click()
+    admin.get_by_role("link", name=order_number).wait_for()
+    admin.get_by_role("row", name=re.compile(order_number)).get_by_role("checkbox").check()
+    admin.locator("select[name=action]").select_option("mark_orders_fulfilled")
+    admin.get_by_role("button", name="Go").click()
+    admin.get_by_text("Marked fulfilled: 1 order(s).").wait_for()
+    context.close()
+
+
+def test_shopper_adds_two_products_without_a_page_load_and_declines_to_pay(
+    live_server, shop, running_stack: RunningStack
 ):
     if reason := chromium_missing_reason():
         service_missing(reason)
@@ -75,9 +98,7 @@ def test_shopper_adds_two_products_without_a_page_load_and_checks_out(
         page.get_by_role("heading", name="All products").wait_for()
 
         # A marker on window survives only if the document is never replaced by a navigation.
-        page.evaluate("window.__sameDocument = true")
-        navigations: list[str] = []
-        page.on("framenavigated", lambda frame: navigations.append(frame.url))
+        navigations = _same_document_watch(page)
 
         mini_cart_count = page.locator("#mini-cart .mini-cart__count")
         page.get_by_role("button", name=re.compile(r"^Add to cart\W+Stoneware teapot$")).click()
@@ -91,29 +112,84 @@ def test_shopper_adds_two_products_without_a_page_load_and_checks_out(
         assert navigations == []
         page.screenshot(path=screenshot_path("1-catalog-with-cart"), full_page=False)
 
-        page.get_by_role("link", name="Cart 2 items").click()
-        page.get_by_role("link", name="Go to checkout").click()
-        page.get_by_label("Email").fill("guest@example.com")
-        page.get_by_label("Full name").fill("Grace Guest")
-        page.get_by_label("Address", exact=True).fill("1 Canal Street")
-        page.get_by_label("Postal code").fill("1011")
-        page.get_by_label("City").fill("Amsterdam")
-        page.get_by_label("Country").select_option("NL")
+        _shopper_checks_out(page)
         page.screenshot(path=screenshot_path("2-checkout"), full_page=True)
         page.get_by_role("button", name="Place order").click()
 
         page.get_by_role("heading", name="Sandbox payment provider").wait_for()
-        assert page.url.startswith(f"{payment_sandbox}/pay?")
+        assert page.url.startswith(f"{running_stack.sandbox_url}/pay?")
         amount_to_pay = page.locator("#amount").inner_text()
         page.get_by_role("button", name="Decline").click()
 
         page.get_by_role("heading", name="Order TS-").wait_for()
-        status = page.locator("#order-status")
-        assert "Pending payment" in status.inner_text()
-        page.screenshot(path=screenshot_path("3-order-pending"), full_page=True)
+        navigations = _same_document_watch(page)
+        # The declined payment's webhook reaches the worker; the timeline says so by itself.
+        page.locator("#order-status", has_text="Your card was declined").wait_for(
+            timeout=LIVE_UPDATE_TIMEOUT_MS
+        )
+        assert "Pending payment" in page.locator("#order-status .badge").inner_text()
+        assert page.evaluate("window.__sameDocument") is True
+        assert navigations == []
+        page.screenshot(path=screenshot_path("3-order-declined"), full_page=True)
         assert errors == []
 
     order = Order.objects.get()
-    assert order.status == "pending_payment"
+    assert order.status == OrderStatus.PENDING_PAYMENT
     assert amount_to_pay == f"{order.total:.2f} {order.currency}"
     assert sorted(line.name for line in order.lines.all()) == ["Enamel mug", "Stoneware teapot"]
+
+
+def test_shopper_pays_and_the_order_page_follows_to_delivered_without_a_reload(
+    live_server, shop, staff_user, running_stack: RunningStack
+):
+    if reason := chromium_missing_reason():
+        service_missing(reason)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{live_server.url}/")
+        page.get_by_role("button", name=re.compile(r"^Add to cart\W+Oak board$")).click()
+        page.get_by_text("Added 1 × Oak board to your cart.").wait_for()
+        _shopper_checks_out(page)
+        page.get_by_role("button", name="Place order").click()
+
+        page.get_by_role("heading", name="Sandbox payment provider").wait_for()
+        page.get_by_role("button", name="Pay").click()
+
+        # Back on the order page: from here on, every change must arrive without a navigation.
+        page.get_by_role("heading", name="Order TS-").wait_for()
+        navigations = _same_document_watch(page)
+        seconds_to_paid = _status_badge_wait(page, "Paid")
+        page.screenshot(path=screenshot_path("4-order-paid"), full_page=True)
+        assert page.evaluate("window.__sameDocument") is True
+        assert navigations == []
+
+        # Playwright's sync API runs an event loop here: the database is read after the block.
+        order_number = page.get_by_role("heading", name="Order TS-").inner_text().split()[-1]
+        _staff_fulfils(
+            browser, live_server.url, username=staff_user.username, order_number=order_number
+        )
+
+        seconds_to_delivered = _status_badge_wait(page, "Delivered")
+        timeline = page.locator("#order-status .timeline").inner_text()
+        page.screenshot(path=screenshot_path("5-order-delivered"), full_page=True)
+        assert page.evaluate("window.__sameDocument") is True
+        assert navigations == []
+        assert errors == []
+
+    order = Order.objects.get()
+    assert order.number == order_number
+    assert order.status == OrderStatus.DELIVERED
+    for step in ("Paid", "Fulfilled", "Shipped", "Delivered"):
+        assert step in timeline
+    steps = list(
+        order.transitions.exclude(from_status=models.F("to_status")).values_list(
+            "to_status", flat=True
+        )
+    )
+    assert steps[-4:] == ["paid", "fulfilled", "shipped", "delivered"]
+    print(
+        f"order page showed paid after {seconds_to_paid:.1f} s, "
+        f"delivered {seconds_to_delivered:.1f} s after fulfilment"
+    )

@@ -13,16 +13,18 @@ from collections.abc import Callable, Iterator
 import pytest
 from celery.contrib.testing.worker import start_worker
 from kombu import Connection
+from tessera_testsupport import rabbitmq_vhost_url
 
 from monolith import celery_app
 from monolith.inbox import tasks as inbox_tasks
-from monolith.inbox.consumers import webhook_queue
+from monolith.inbox.consumers import task_queue_backlog, webhook_queue
 from monolith.inbox.models import InboxEvent, InboxStatus
 from monolith.orders.models import Order
 from monolith.orders.services import order_mark_fulfilled
 from monolith.orders.state_machine import OrderStatus
 
 from .factories import make_order
+from .running_stack import VHOST, this_process_publishing_to
 from .webhook_envelopes import payment_event, refund_event, shipment_event
 
 # The worker thread and the test write concurrently, which SQLite's shared in-memory test
@@ -36,6 +38,9 @@ def broker_url(request: pytest.FixtureRequest) -> str:
     if url.startswith("redis"):
         # A database of its own: the functions' suite drains `tessera.webhooks` on its own.
         url = url.rsplit("/", 1)[0] + "/14"
+    else:
+        # The monolith suite's vhost: a `make run` worker on `/` would take the messages.
+        url = rabbitmq_vhost_url(url, VHOST)
     with Connection(url) as connection:
         bound = webhook_queue()(connection.default_channel)
         bound.declare()
@@ -48,20 +53,11 @@ def worker(broker_url: str, settings) -> Iterator[None]:
     settings.INBOX_RETRY_BASE_SECONDS = 0.05
     # `celery worker` imports every app's tasks on start; the embedded worker needs it said.
     assert inbox_tasks.inbox_event_apply.name in celery_app.tasks
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "broker_transport_options")}
-    celery_app.close()
-    celery_app.conf.update(broker_url=broker_url, broker_transport_options={})
-    # kombu keeps producer pools per connection; drop the one made for the embedded broker.
-    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
-    # Tasks left on the task queue by an interrupted run would only add noise.
-    celery_app.control.purge()
-    try:
+    with this_process_publishing_to(broker_url):
+        # Tasks left on the task queue by an interrupted run would only add noise.
+        celery_app.control.purge()
         with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=20):
             yield
-    finally:
-        celery_app.close()
-        celery_app.conf.update(saved)
-        celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def publish(broker_url: str, *bodies: bytes) -> None:
@@ -81,14 +77,20 @@ def publish(broker_url: str, *bodies: bytes) -> None:
             )
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float = 20.0) -> None:
+def wait_for(condition: Callable[[], bool], *, timeout: float = 60.0) -> None:
+    # Usually met within a few seconds; the bound is for a loaded CI machine. Once (one CI
+    # run in many) apply tasks sat on RabbitMQ's task queue past a 20 s bound, unexplained:
+    # the failure message says how many waited, for whoever meets it next.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.1)
     inbox = list(InboxEvent.objects.values_list("type", "status", "last_error"))
-    raise AssertionError(f"the worker did not get there in time; inbox: {inbox}")
+    waiting = task_queue_backlog(celery_app)
+    raise AssertionError(
+        f"the worker did not get there in time; inbox: {inbox}; tasks waiting: {waiting}"
+    )
 
 
 def _status(order: Order) -> str:

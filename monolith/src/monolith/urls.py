@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from tessera_contract.telemetry.django import metrics_view
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("monolith.core.urls")),
@@ -11,6 +12,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("monolith.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("monolith.api.urls")),
+    # The processing service's signed job-result callback (contract tag internal-callbacks).
+    path("", include("monolith.jobs.urls")),
+    # Prometheus scrapes it on the replica itself; nginx does not route it from outside.
+    path("metrics", metrics_view, name="metrics"),
 ]
 # Uploaded media are served by Django only in development; nginx or object storage serve them
 # in deployment.

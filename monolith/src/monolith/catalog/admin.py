@@ -1,6 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
+
+from monolith.jobs.services import product_image_renditions_request
 
 from .models import Category, Product, ProductImage
 
@@ -34,6 +39,19 @@ class ProductAdmin(admin.ModelAdmin[Product]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return super().get_queryset(request).select_related("category")
 
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: Any,
+        formset: BaseInlineFormSet[Any, Any, Any],
+        change: bool,
+    ) -> None:
+        super().save_formset(request, form, formset, change)
+        # In the admin's transaction: the renditions job commits with the upload or not at all.
+        for saved in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            if isinstance(saved, ProductImage):
+                product_image_renditions_request(image=saved)
+
 
 @admin.register(ProductImage)
 class ProductImageAdmin(admin.ModelAdmin[ProductImage]):
@@ -42,3 +60,8 @@ class ProductImageAdmin(admin.ModelAdmin[ProductImage]):
     search_fields = ["alt_text", "product__name", "product__sku"]
     raw_id_fields = ["product"]
     readonly_fields = ["width", "height"]
+
+    def save_model(self, request: HttpRequest, obj: ProductImage, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # In the admin's transaction: the renditions job commits with the upload or not at all.
+        product_image_renditions_request(image=obj)

@@ -72,6 +72,13 @@ class ProductImage(models.Model):
     height = models.PositiveIntegerField(null=True, editable=False)
     alt_text = models.CharField(max_length=200, help_text="Describes the image for screen readers.")
     position = models.PositiveIntegerField(default=0)
+    # What the processing service made of the file (monolith.jobs): the SHA-256 of the file
+    # the renditions were asked for (a re-upload of other bytes asks again), the renditions
+    # as [{"location", "media_type", "width", "height"}], and the dominant colour shown while
+    # they load. Empty until the job's result arrives; the page shows the original until then.
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    renditions = models.JSONField(default=list, blank=True, editable=False)
+    placeholder_colour = models.CharField(max_length=7, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]

@@ -175,6 +175,12 @@ def _refund_apply(
         .filter(Q(reference=event.subject) | Q(provider_payment_id=event.subject))
         .first()
     )
+    if payment is not None:
+        # Lock the order before deciding to park: a payment applied concurrently either
+        # committed already (and is seen here) or waits for this transaction and then finds
+        # the parked row when it unparks. Without the lock both could miss each other and
+        # the refund would stay parked for ever.
+        payment.order = Order.objects.select_for_update().get(pk=payment.order_id)
     if payment is None or payment.order.status == OrderStatus.PENDING_PAYMENT:
         # The refund overtook its payment: keep it until the payment lands.
         return InboxStatus.PARKED, "waiting for the payment to be applied"
@@ -198,7 +204,8 @@ def _shipment_apply(
     payload: ShipmentInTransitEvent | ShipmentDeliveredEvent | ShipmentExceptionEvent,
     cause: str,
 ) -> tuple[str, str]:
-    order = Order.objects.get(number=event.subject)
+    # Locked: an in-transit and a delivered applied at the same time must see each other.
+    order = Order.objects.select_for_update().get(number=event.subject)
     if isinstance(payload, ShipmentExceptionEvent):
         problem = payload.data.exception
         order_note_add(order=order, cause=f"carrier exception ({problem.code}): {problem.message}")
@@ -241,6 +248,46 @@ def inbox_event_failure_record(*, inbox_event_id: int, error: BaseException) -> 
     event.save(update_fields=["attempts", "last_error", "status", "updated_at"])
     logger.warning("inbox event %s attempt %d failed: %s", event, event.attempts, error)
     return event
+
+
+# Rows one sweep re-queues at most; the next sweep takes the rest.
+SWEEP_BATCH_SIZE = 500
+
+
+@transaction.atomic
+def inbox_stuck_sweep() -> list[int]:
+    """Queue again the application of events whose scheduled task was lost; return their ids.
+
+    Recording commits the row and then queues its task; a worker that dies in between leaves
+    the row `received` with nothing queued, and a retry the broker lost leaves it `failed`.
+    Rows untouched for INBOX_SWEEP_GRACE_SECONDS (a failed one: plus its backoff) are queued
+    again. Applying is idempotent, so a task that was only slow, not lost, costs one no-op;
+    `updated_at` is bumped so a long queue is not re-queued on every sweep. Parked rows wait
+    on purpose and are left alone.
+    """
+    now = timezone.now()
+    settled_before = now - timedelta(seconds=settings.INBOX_SWEEP_GRACE_SECONDS)
+    waiting = {InboxStatus.RECEIVED, InboxStatus.FAILED}
+    # skip_locked: a row being applied right now is not stuck, and two workers sweeping at
+    # once never queue the same row twice.
+    candidates = (
+        InboxEvent.objects.select_for_update(skip_locked=True)
+        .filter(status__in=waiting, updated_at__lt=settled_before)
+        .order_by("updated_at")
+        .only("pk", "status", "attempts", "updated_at")[:SWEEP_BATCH_SIZE]
+    )
+    stuck = [
+        event.pk
+        for event in candidates
+        if event.status != InboxStatus.FAILED
+        or event.updated_at < settled_before - inbox_retry_delay(attempts=event.attempts)
+    ]
+    if stuck:
+        InboxEvent.objects.filter(pk__in=stuck).update(updated_at=now)
+        for event_id in stuck:
+            _inbox_apply_schedule(event_id)
+        logger.warning("re-queued %d inbox event(s) whose application was lost", len(stuck))
+    return stuck
 
 
 @transaction.atomic

@@ -26,3 +26,9 @@ def inbox_event_apply(self: Task, inbox_event_id: int) -> None:
             return
         delay = services.inbox_retry_delay(attempts=event.attempts)
         raise self.retry(exc=error, countdown=delay.total_seconds()) from error
+
+
+@shared_task(name="inbox.inbox_stuck_sweep", ignore_result=True)
+def inbox_stuck_sweep() -> None:
+    """Re-queue inbox events whose application was lost (queued by the worker's own timer)."""
+    services.inbox_stuck_sweep()

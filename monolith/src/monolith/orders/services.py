@@ -14,6 +14,7 @@ from monolith.cart.selectors import cart_summary
 from monolith.cart.services import cart_clear
 from monolith.catalog.models import Product
 from monolith.core.errors import DomainError
+from monolith.jobs.services import order_invoice_request
 
 from .models import Order, OrderLine, OrderTransition, Payment, PaymentStatus
 from .state_machine import OrderStatus, check_transition
@@ -204,6 +205,8 @@ def order_mark_paid(*, payment: Payment, provider_payment_id: str, cause: str) -
     payment.status = PaymentStatus.SUCCEEDED
     payment.provider_payment_id = provider_payment_id
     payment.save(update_fields=["status", "provider_payment_id", "updated_at"])
+    # The invoice job's outbox row commits with the payment; the relay submits it afterwards.
+    order_invoice_request(order=order)
     return order
 
 

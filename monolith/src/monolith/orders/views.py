@@ -6,7 +6,8 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -16,6 +17,7 @@ from monolith.accounts.models import User
 from monolith.cart.selectors import cart_for_request, cart_summary
 from monolith.cart.services import cart_get_or_create_for_request
 from monolith.core.errors import DomainError
+from monolith.jobs.selectors import order_invoice_job, order_invoice_location
 
 from .forms import CheckoutForm
 from .models import Order
@@ -95,7 +97,8 @@ def my_orders(request: SignedInRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The order page: status and timeline (live until final), lines, totals, address."""
     order = _visible_order(request, public_id)
-    return render(request, "orders/detail.html", {"order": order})
+    invoice_job = order_invoice_job(order_number=order.number)
+    return render(request, "orders/detail.html", {"order": order, "invoice_job": invoice_job})
 
 
 @require_GET
@@ -104,3 +107,32 @@ def order_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The order page's status fragment that htmx polls until the order is final."""
     order = _visible_order(request, public_id)
     return render(request, "orders/partials/status.html", {"order": order})
+
+
+@require_GET
+@never_cache
+def order_invoice_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The invoice fragment that htmx polls until the invoice exists (or cannot)."""
+    order = _visible_order(request, public_id)
+    invoice_job = order_invoice_job(order_number=order.number)
+    return render(
+        request, "orders/partials/invoice.html", {"order": order, "invoice_job": invoice_job}
+    )
+
+
+@require_GET
+def order_invoice_download(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
+    """The invoice PDF, for the order's owner or staff only; read from where processing
+    stored it, so that processing's own URLs never reach the shopper."""
+    order = _visible_order(request, public_id)
+    location = order_invoice_location(order_number=order.number)
+    if location is None or not default_storage.exists(location):
+        raise Http404("This order has no invoice yet.")
+    response = FileResponse(
+        default_storage.open(location, "rb"),
+        as_attachment=True,
+        filename=f"invoice-{order.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

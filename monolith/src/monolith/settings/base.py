@@ -7,6 +7,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from tessera_contract.telemetry import telemetry_logging
 
 from .broker import broker_transport_options
 
@@ -47,11 +48,14 @@ INSTALLED_APPS = [
     "monolith.cart",
     "monolith.orders",
     "monolith.inbox",
+    "monolith.jobs",
     "monolith.demo",
     "monolith.api",
 ]
 
 MIDDLEWARE = [
+    # First, so the latency it records (tessera_http_request_duration_seconds) includes the rest.
+    "tessera_contract.telemetry.django.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -192,16 +196,50 @@ CELERY_TIMEZONE = TIME_ZONE
 # retry delay (doubled on each attempt).
 INBOX_MAX_ATTEMPTS = env.int("INBOX_MAX_ATTEMPTS", default=5)
 INBOX_RETRY_BASE_SECONDS = env.float("INBOX_RETRY_BASE_SECONDS", default=2.0)
+# The worker's sweep for events whose apply task was lost (the worker died between commit and
+# publish, or a retry vanished): how often it runs (0 turns it off) and how long a row must
+# sit untouched before it counts as stuck.
+INBOX_SWEEP_INTERVAL_SECONDS = env.float("INBOX_SWEEP_INTERVAL_SECONDS", default=30.0)
+INBOX_SWEEP_GRACE_SECONDS = env.float("INBOX_SWEEP_GRACE_SECONDS", default=120.0)
 
 # The payment provider's pay page (the sandbox locally) and the carrier's shipment API.
 PAYMENT_PROVIDER_URL = env.str("PAYMENT_PROVIDER_URL", default="http://127.0.0.1:8003")
 CARRIER_API_URL = env.str("CARRIER_API_URL", default="http://127.0.0.1:8003")
 CARRIER_API_TIMEOUT_SECONDS = env.float("CARRIER_API_TIMEOUT_SECONDS", default=3.0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# The processing service (monolith.jobs): where its jobs API is, the service-token keys it
+# verifies ("<kid>:<secret>,...", the first signs; the same SERVICE_TOKEN_KEYS it reads) and
+# the audience it expects. Empty keys: jobs stay pending (and say why) until they are set.
+PROCESSING_API_URL = env.str("PROCESSING_API_URL", default="http://127.0.0.1:8001")
+PROCESSING_SERVICE_TOKEN_KEYS = env.str("SERVICE_TOKEN_KEYS", default="")
+PROCESSING_TOKEN_AUDIENCE = env.str("PROCESSING_TOKEN_AUDIENCE", default="processing")
+PROCESSING_TOKEN_ISSUER = "monolith"  # noqa: S105 - a service name, not a secret
+PROCESSING_REQUEST_TIMEOUT_SECONDS = env.float("PROCESSING_REQUEST_TIMEOUT_SECONDS", default=5.0)
+# After 5 failed calls in a row the client stops calling for this long (circuit breaker).
+PROCESSING_CIRCUIT_RESET_SECONDS = env.float("PROCESSING_CIRCUIT_RESET_SECONDS", default=30.0)
+# The outbox relay: submission retries back off from BASE, doubling up to MAX seconds; the
+# worker's sweep runs every INTERVAL seconds (0 turns it off) and re-queues pending rows left
+# untouched for GRACE seconds.
+PROCESSING_JOBS_RETRY_BASE_SECONDS = env.float("PROCESSING_JOBS_RETRY_BASE_SECONDS", default=2.0)
+PROCESSING_JOBS_RETRY_MAX_SECONDS = env.float("PROCESSING_JOBS_RETRY_MAX_SECONDS", default=300.0)
+PROCESSING_JOBS_SWEEP_INTERVAL_SECONDS = env.float(
+    "PROCESSING_JOBS_SWEEP_INTERVAL_SECONDS", default=15.0
+)
+PROCESSING_JOBS_SWEEP_GRACE_SECONDS = env.float("PROCESSING_JOBS_SWEEP_GRACE_SECONDS", default=60.0)
+# The job-result callback: Standard Webhooks secrets ("whsec_new, whsec_old" during a
+# rotation; the same JOB_RESULT_CALLBACK_SECRETS processing signs with) and the tolerated
+# clock difference. Empty: the callback answers 503 until they are set.
+JOB_RESULT_CALLBACK_SECRETS = env.str("JOB_RESULT_CALLBACK_SECRETS", default="")
+JOB_RESULT_TOLERANCE_SECONDS = env.int("JOB_RESULT_TOLERANCE_SECONDS", default=300)
+
+# Plain text by default (make run); TESSERA_LOG_FORMAT=json writes one JSON object per line
+# with the trace_id and span_id of the current span (docs/observability.md).
+TESSERA_LOG_FORMAT = env.str("TESSERA_LOG_FORMAT", default="plain")
+LOGGING = telemetry_logging(
+    log_format=TESSERA_LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO")
+)
+# Celery replaces the root logger's handlers with its own plain ones unless told not to.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = TESSERA_LOG_FORMAT != "json"
+
+# The queues whose depth GET /metrics reads from the broker (tessera_queue_depth).
+TESSERA_METRICS_QUEUES = ["tessera.webhooks", "celery"]

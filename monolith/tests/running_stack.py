@@ -1,0 +1,315 @@
+"""The webhook path as separate processes: sandbox → functions → RabbitMQ → monolith worker.
+
+`running_stack` (the fixture, in conftest.py) starts, around the test's live_server and its
+PostgreSQL test database:
+
+- the sandbox provider and carrier (`python -m tessera_sandbox serve`, a free port),
+- the webhook functions (`python -m tessera_functions.serve`, gunicorn, a free port),
+- a monolith Celery worker (`celery -A monolith worker`, two pool processes),
+
+all on the machine's RabbitMQ in the vhost `tessera-monolith-tests`. The test process's own
+Celery app is pointed at the same vhost, so tasks queued by the live server (the carrier
+request on fulfilment) reach that worker. Each process logs to a file of its own; a process
+that dies or never gets ready fails the test with the end of its log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+import httpx
+from django.db import connection
+from kombu import Connection, Queue
+from tessera_contract.signing import standard_webhook_secret_generate
+from tessera_testsupport import free_port, rabbitmq_vhost_url
+
+from monolith import celery_app
+from monolith.inbox.consumers import webhook_queue
+
+PYTHON = sys.executable
+VHOST = "tessera-monolith-tests"
+PAYMENT_SECRET = "whsec_running_stack_payments"
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 20.0
+
+
+class StackError(AssertionError):
+    """A part of the stack died or did not get ready; the message holds its log's end."""
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1
+) -> None:
+    """Poll `condition` until it holds; fail naming `what` past the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"not reached within {timeout:.0f} s: {what}")
+
+
+class StackProcess:
+    """One part of the stack as a subprocess with its own log file."""
+
+    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], logs: Path) -> None:
+        self.name = name
+        self.log_path = logs / f"{name}.log"
+        self._log: TextIO = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            argv, env=dict(env), stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise StackError(
+                f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
+            )
+
+    def wait_ready(self, ready: Callable[[], bool]) -> None:
+        def alive_and_ready() -> bool:
+            self.check_alive()
+            return ready()
+
+        try:
+            wait_until(alive_and_ready, timeout=START_TIMEOUT_SECONDS, what=f"{self.name} ready")
+        except AssertionError as error:
+            raise StackError(f"{error}\n{self.log_tail()}") from None
+
+    def stop(self) -> None:
+        """TERM the main process only (Celery's warm shutdown stops its own pool), then KILL."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _consumers_on(broker_url: str, *queues: Queue) -> bool:
+    """Whether every queue has a consumer: the worker's task and inbox consumers are up."""
+    with Connection(broker_url) as broker:
+        for queue in queues:
+            try:
+                declared: Any = queue(broker.channel()).queue_declare(passive=True)
+            except Exception:  # not declared yet: the worker is still starting
+                return False
+            if declared.consumer_count < 1:
+                return False
+    return True
+
+
+def _database_url() -> str:
+    """The URL of the test database pytest-django created, for the worker subprocess."""
+    database = connection.settings_dict
+    password = f":{quote(database['PASSWORD'])}" if database["PASSWORD"] else ""
+    host = database["HOST"] or "127.0.0.1"
+    port = database["PORT"] or 5432
+    return f"postgres://{quote(database['USER'])}{password}@{host}:{port}/{database['NAME']}"
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    """Where the running parts are, and how to act as the provider's burst sender."""
+
+    broker_url: str
+    functions_url: str
+    sandbox_url: str
+    sandbox_environment: dict[str, str]
+    processes: tuple[StackProcess, ...]
+
+    def check_alive(self) -> None:
+        """Fail if any part died (a worker crash must not pass as a slow worker)."""
+        for process in self.processes:
+            process.check_alive()
+
+    def burst(
+        self,
+        references: list[str],
+        *,
+        amount_minor: int,
+        concurrency: int,
+        duplicates_percent: float,
+        out_of_order_percent: float,
+        seed: int,
+        folder: Path,
+    ) -> dict[str, Any]:
+        """Run the sandbox's burst mode against the functions; return its JSON report."""
+        references_file = folder / "references.txt"
+        references_file.write_text("\n".join(references) + "\n")
+        completed = subprocess.run(
+            [
+                PYTHON,
+                "-m",
+                "tessera_sandbox",
+                "burst",
+                f"--events={len(references)}",
+                f"--references={references_file}",
+                f"--amount={amount_minor}",
+                f"--concurrency={concurrency}",
+                f"--duplicates={duplicates_percent}",
+                f"--out-of-order={out_of_order_percent}",
+                f"--seed={seed}",
+            ],
+            env=self.sandbox_environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise StackError(f"the burst failed:\n{completed.stderr[-3000:]}")
+        report: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+        return report
+
+
+def _environment(**values: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SANDBOX_")}
+    env.update(values)
+    return env
+
+
+@contextmanager
+def this_process_publishing_to(broker_url: str) -> Iterator[None]:
+    """Point this process's Celery app (the live server's task publishing) at the broker."""
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "broker_transport_options")}
+    celery_app.close()
+    celery_app.conf.update(broker_url=broker_url, broker_transport_options={})
+    # kombu keeps producer pools per connection; drop the one made for the embedded broker.
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        celery_app.close()
+        celery_app.conf.update(saved)
+        celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
+def _queues_purge(broker_url: str) -> list[Queue]:
+    """Declare and empty the inbox and task queues: leftovers of an interrupted run are noise."""
+    task_queue = Queue(celery_app.conf.task_default_queue or "celery", durable=True)
+    queues = [webhook_queue(), task_queue]
+    with Connection(broker_url) as broker:
+        for queue in queues:
+            bound = queue(broker.channel())
+            bound.declare()
+            bound.purge()
+    return queues
+
+
+@contextmanager
+def running_stack_start(
+    *,
+    rabbitmq_url: str,
+    return_origin: str,
+    logs: Path,
+    worker_environment: Mapping[str, str] | None = None,
+) -> Iterator[RunningStack]:
+    """Start sandbox, functions and worker against the current test database; stop them after.
+
+    `return_origin` is the live server the pay page may send shoppers back to;
+    `worker_environment` overrides the worker's settings (e.g. the inbox sweep's timing).
+    """
+    logs.mkdir(parents=True, exist_ok=True)
+    broker_url = rabbitmq_vhost_url(rabbitmq_url, VHOST)
+    queues = _queues_purge(broker_url)
+    carrier_secret = standard_webhook_secret_generate()
+    functions_url = f"http://127.0.0.1:{free_port()}"
+    sandbox_port = free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    sandbox_environment = _environment(
+        SANDBOX_PAYMENTS_WEBHOOK_URL=f"{functions_url}/webhooks/payments",
+        SANDBOX_CARRIER_WEBHOOK_URL=f"{functions_url}/webhooks/carrier",
+        SANDBOX_PAYMENT_SECRETS=PAYMENT_SECRET,
+        SANDBOX_CARRIER_SECRETS=carrier_secret,
+        SANDBOX_RETURN_ORIGINS=return_origin,
+        SANDBOX_RETRY_BASE_SECONDS="0.2",
+        SANDBOX_IN_TRANSIT_DELAY_SECONDS="0.5",
+        SANDBOX_DELIVERED_DELAY_SECONDS="1",
+    )
+    with ExitStack() as stop_all:
+        stop_all.enter_context(this_process_publishing_to(broker_url))
+        sandbox = StackProcess(
+            "sandbox",
+            [PYTHON, "-m", "tessera_sandbox", "serve", "--port", str(sandbox_port)],
+            sandbox_environment,
+            logs,
+        )
+        stop_all.callback(sandbox.stop)
+        functions = StackProcess(
+            "functions",
+            [PYTHON, "-m", "tessera_functions.serve"],
+            _environment(
+                WEBHOOKS_BIND=functions_url.removeprefix("http://"),
+                WEBHOOKS_BROKER_URL=broker_url,
+                WEBHOOKS_WORKERS="1",
+                WEBHOOKS_THREADS="16",
+                PAYMENT_WEBHOOK_SECRETS=PAYMENT_SECRET,
+                CARRIER_WEBHOOK_SECRETS=carrier_secret,
+            ),
+            logs,
+        )
+        stop_all.callback(functions.stop)
+        worker = StackProcess(
+            "worker",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "monolith",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=running-stack-{os.getpid()}@%h",
+            ],
+            _environment(
+                DJANGO_SETTINGS_MODULE="monolith.settings.test",
+                DATABASE_URL=_database_url(),
+                CELERY_BROKER_URL=broker_url,
+                CARRIER_API_URL=sandbox_url,
+                # No processing service in this stack: invoice jobs on payment stay in the
+                # outbox, and never reach a processing service someone else runs on 8001.
+                PROCESSING_API_URL=f"http://127.0.0.1:{free_port()}",
+                INBOX_RETRY_BASE_SECONDS="0.2",
+                **dict(worker_environment or {}),
+            ),
+            logs,
+        )
+        stop_all.callback(worker.stop)
+        sandbox.wait_ready(lambda: _http_ok(f"{sandbox_url}/healthz"))
+        functions.wait_ready(lambda: _http_ok(f"{functions_url}/readyz"))
+        worker.wait_ready(lambda: _consumers_on(broker_url, *queues))
+        yield RunningStack(
+            broker_url=broker_url,
+            functions_url=functions_url,
+            sandbox_url=sandbox_url,
+            sandbox_environment=sandbox_environment,
+            processes=(sandbox, functions, worker),
+        )
