@@ -9,7 +9,8 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
 .PHONY: help install run test lint typecheck test-contract test-processing test-functions test-sandbox \
-	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean
+	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
+	test-compose distributed test-distributed nginx-deps
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -38,6 +39,9 @@ lock:  ## Re-resolve dependencies and rewrite requirements.lock (no registry hos
 run: install  ## Migrate, seed demo data and start every part on embedded defaults
 	@$(BIN)/python scripts/run_platform.py
 
+distributed: install nginx-deps  ## The distributed topology on loopback: nginx :8080, two replicas, real services
+	@$(BIN)/python scripts/run_distributed.py
+
 seed: install  ## Seed demo data into the configured database
 	$(BIN)/python monolith/manage.py seed_demo
 
@@ -47,12 +51,16 @@ lint: install  ## ruff (lint and format check)
 
 typecheck: install  ## mypy over every component
 	$(BIN)/mypy monolith/src monolith/tests contract/src contract/tests contract/tools \
-		functions/webhooks/src functions/scripts infra/sandbox/src testsupport/src bench scripts
+		functions/webhooks/src functions/scripts infra/sandbox/src testsupport/src bench scripts \
+		infra/tests infra/docker
 	@# The processing service is its own Django project: its settings, its mypy section.
 	cd services/processing && ../../$(BIN)/mypy src
 
 browser-deps:  ## Install Debian's Chromium for the browser tests when missing
 	@bash scripts/ensure_chromium.sh
+
+nginx-deps:  ## Install Debian's nginx for the distributed run when missing
+	@bash scripts/ensure_nginx.sh
 
 test-contract: install  ## The contract: documents, models, signing, client (no Django)
 	@echo "==> Contract suite"
@@ -93,8 +101,16 @@ test-postgres: install browser-deps
 	@DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/tessera_monolith} \
 		TESSERA_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider
 
+test-compose: install  ## docker-compose.yml and infra/docker/ against the schema and the code (no engine needed)
+	@echo "==> Compose file checks"
+	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_compose_file.py
+
+test-distributed: install browser-deps nginx-deps  ## Journey through nginx on the distributed run, one replica killed
+	@echo "==> Distributed journey (nginx, two monolith replicas, PostgreSQL, RabbitMQ, Redis)"
+	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_distributed_journey.py
+
 test: lint typecheck contract-compat test-contract test-processing test-functions test-sandbox \
-	test-sqlite test-postgres  ## Lint, types, contract checks, and every suite
+	test-sqlite test-postgres test-compose test-distributed  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/
 	$(BIN)/python bench/run.py

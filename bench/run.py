@@ -24,12 +24,13 @@ if __package__ in (None, ""):
 
 import psycopg
 
-from bench import loadgen, pages, processing, server
+from bench import functions, loadgen, pages, processing, server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The failures a benchmark reports with a message of its own rather than a traceback.
 EXPECTED_FAILURES = (
     pages.BenchmarkFailure,
+    functions.BenchmarkFailure,
     loadgen.LoadGeneratorError,
     server.ServerError,
     psycopg.OperationalError,
@@ -48,7 +49,11 @@ class Benchmark(Protocol):
     def run(self, arguments: argparse.Namespace) -> None: ...
 
 
-BENCHMARKS: dict[str, Benchmark] = {pages.NAME: pages, processing.NAME: processing}
+BENCHMARKS: dict[str, Benchmark] = {
+    pages.NAME: pages,
+    processing.NAME: processing,
+    functions.NAME: functions,
+}
 
 
 def names_parse(value: str) -> list[str]:

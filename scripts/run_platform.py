@@ -8,32 +8,28 @@ one part dies, the others are stopped too, so a half-running platform never ling
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):
+    # Run as a script: make the `scripts` package importable from the repository root.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.process_supervisor import (
+    REPO_ROOT,
+    Component,
+    ports_taken,
+    start,
+    step,
+    stop,
+    stop_signals_handle,
+    stop_signals_ignore,
+    supervise,
+    wait_until_ready,
+)
+
 PYTHON = sys.executable
-READY_TIMEOUT_SECONDS = 60
-# Celery's warm shutdown finishes the tasks in hand; on the embedded broker its loop polls,
-# so it needs about ten seconds. Only after this long is a component killed.
-STOP_TIMEOUT_SECONDS = 30
-
-
-@dataclass
-class Component:
-    """One long-running process of the platform and where it answers."""
-
-    name: str
-    argv: list[str]
-    ready_url: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
 
 
 def monolith_manage(*args: str) -> list[str]:
@@ -46,6 +42,8 @@ def processing_manage(*args: str) -> list[str]:
 
 # The processing service owns its database: never the monolith's DATABASE_URL.
 PROCESSING_ENV = {
+    # This script sets the monolith's settings module for itself; processing needs its own.
+    "DJANGO_SETTINGS_MODULE": "processing.settings.local",
     "DATABASE_URL": os.environ.get(
         "PROCESSING_DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'processing.sqlite3'}"
     ),
@@ -61,6 +59,18 @@ PROCESSING_QUEUES = (
 DEMO_WEBHOOK_SECRETS = {
     "PAYMENT_WEBHOOK_SECRETS": "whsec_tessera_local_payments_demo",
     "CARRIER_WEBHOOK_SECRETS": "whsec_dGVzc2VyYS1sb2NhbC1jYXJyaWVyLWRlbW8tc2VjcmV0",
+}
+
+
+# The embedded run's internal secrets and addresses: the monolith signs its service tokens and
+# verifies job-result callbacks with the same values the processing service reads (both read
+# these variable names). Public on purpose, for the laptop only; real environment variables win.
+DEMO_INTERNAL_SETTINGS = {
+    "SERVICE_TOKEN_KEYS": "local:local-development-only-service-token-key-32b",
+    "JOB_RESULT_CALLBACK_SECRETS": "whsec_bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjaw==",
+    # Where the monolith submits jobs, and where processing posts their results.
+    "PROCESSING_API_URL": "http://127.0.0.1:8001",
+    "MONOLITH_CALLBACK_URL": "http://127.0.0.1:8000",
 }
 
 
@@ -119,10 +129,6 @@ def components() -> list[Component]:
     ]
 
 
-def step(message: str) -> None:
-    print(f"==> {message}", flush=True)
-
-
 def prepare() -> None:
     """Create the runtime folders, migrate and seed; safe to repeat on every start."""
     for folder in ("var", "var/media", "var/broker"):
@@ -137,55 +143,6 @@ def prepare() -> None:
     )
     step("Seeding demo data")
     subprocess.run(monolith_manage("seed_demo"), check=True)
-
-
-def start(component: Component) -> None:
-    step(f"Starting {component.name}")
-    component.process = subprocess.Popen(
-        component.argv,
-        env={**os.environ, **component.env},
-        cwd=REPO_ROOT,
-        start_new_session=True,  # its own process group, so stopping reaches its children
-    )
-
-
-def wait_until_ready(component: Component) -> None:
-    if component.ready_url is None:
-        return
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        exit_code = component.process.poll() if component.process else None
-        if exit_code is not None:
-            raise RuntimeError(f"{component.name} exited with code {exit_code}")
-        try:
-            with urllib.request.urlopen(component.ready_url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{component.name} was not ready within {READY_TIMEOUT_SECONDS}s")
-
-
-def stop(running: list[Component]) -> None:
-    # TERM to each main process only: it stops its own children (Celery's pool, gunicorn's
-    # workers) in order. Signalling the whole group kills pool children mid-task, and
-    # billiard's exit handler then waits forever on a lock a dead child held.
-    for component in running:
-        if component.process and component.process.poll() is None:
-            component.process.send_signal(signal.SIGTERM)
-    waiting = [c.name for c in running if c.process and c.process.poll() is None]
-    if waiting:
-        print(f"Waiting for {', '.join(waiting)} to finish…", flush=True)
-    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    for component in running:
-        if component.process is None:
-            continue
-        try:
-            component.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(component.process.pid, signal.SIGKILL)
-            component.process.wait()
 
 
 def banner() -> str:
@@ -210,20 +167,26 @@ def banner() -> str:
     )
 
 
-def supervise(running: list[Component]) -> int:
-    """Block until Ctrl-C (exit 0) or until a component dies (exit 1)."""
-    while True:
-        for component in running:
-            code = component.process.poll() if component.process else None
-            if code is not None:
-                print(f"{component.name} stopped unexpectedly (exit {code}); stopping the rest.")
-                return 1
-        time.sleep(0.5)
+PORTS = {
+    "monolith": 8000,
+    "processing API": 8001,
+    "webhook functions": 8002,
+    "provider and carrier sandbox": 8003,
+}
 
 
 def main() -> int:
-    for name, value in DEMO_WEBHOOK_SECRETS.items():
+    for name, value in {**DEMO_WEBHOOK_SECRETS, **DEMO_INTERNAL_SETTINGS}.items():
         os.environ.setdefault(name, value)
+    taken = ports_taken(PORTS)
+    if taken:
+        print(
+            f"Tessera could not start: ports already in use: {', '.join(taken)}. "
+            "Is another `make run` or `make distributed` up?",
+            file=sys.stderr,
+        )
+        return 1
+    stop_signals_handle()
     prepare()
     running: list[Component] = []
     try:
@@ -240,6 +203,7 @@ def main() -> int:
         print(f"Tessera could not start: {error}", file=sys.stderr)
         return 1
     finally:
+        stop_signals_ignore()
         stop(running)
 
 

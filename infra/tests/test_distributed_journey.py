@@ -1,0 +1,249 @@
+"""The whole demo loop through nginx on the distributed run, in Debian's Chromium.
+
+browse → cart → checkout → the sandbox's pay page → Pay → signed webhook → functions →
+RabbitMQ → monolith worker → the open order page shows *paid* by itself; then one monolith
+replica is killed (SIGKILL to its gunicorn master and workers) and every following request is
+served by the other: staff fulfil in the admin → the carrier sandbox's events → *delivered*
+on the same open page → the invoice link that appeared without a reload serves a PDF → a
+product image uploaded in the admin → renditions in the product page's srcset, served by
+nginx.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Protocol, TypeVar
+from urllib.parse import urlencode, urljoin
+
+import pytest
+from PIL import Image
+from playwright.sync_api import APIResponse, Browser, Page, Response, sync_playwright
+from tessera_testsupport import service_missing
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("TESSERA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+STAFF = ("staff", "tessera-staff")
+# Webhook → function → queue → worker → page poll (2 s): a few seconds when idle.
+LIVE_UPDATE_TIMEOUT_MS = 30_000
+# Invoice and renditions go through the processing service and its callback.
+PROCESSING_TIMEOUT_MS = 60_000
+RENDITION_WIDTHS = ("320w", "640w", "1280w")
+UPLOAD_ALT = "Uploaded during the distributed journey"
+AnyResponse = TypeVar("AnyResponse", Response, APIResponse)
+
+
+class DistributedRun(Protocol):
+    """What this test uses of conftest's `distributed_run` fixture."""
+
+    public_url: str
+
+    def pid(self, component: str) -> int: ...
+
+    def ready_url(self, component: str) -> str: ...
+
+    @property
+    def nginx_access_log(self) -> Path: ...
+
+    @property
+    def nginx_error_log(self) -> Path: ...
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        service_missing(f"Debian's Chromium is not at {CHROMIUM}: run scripts/ensure_chromium.sh")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def port_of(url: str) -> int:
+    match = re.search(r":(\d+)/", url)
+    assert match, url
+    return int(match.group(1))
+
+
+def accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not reached within {timeout:.0f} s: {what}")
+
+
+def kill_replica(run: DistributedRun, name: str) -> int:
+    """SIGKILL a replica's gunicorn master and workers (its process group); returns its port."""
+    port = port_of(run.ready_url(name))
+    os.killpg(run.pid(name), signal.SIGKILL)
+    wait_until(lambda: not accepts_connections(port), timeout=10, what=f"{name} gone")
+    return port
+
+
+def expect_ok(response: AnyResponse | None, what: str) -> AnyResponse:
+    assert response is not None, what
+    assert response.status < 400, f"{what}: HTTP {response.status} from {response.url}"
+    return response
+
+
+def staff_login(page: Page, base: str) -> None:
+    expect_ok(page.goto(f"{base}/admin/login/?next=/admin/"), "admin login page")
+    page.get_by_label("Username").fill(STAFF[0])
+    page.get_by_label("Password").fill(STAFF[1])
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Site administration").wait_for()
+
+
+def test_shopper_and_staff_journey_survives_a_killed_replica(
+    browser: Browser, distributed_run: DistributedRun, tmp_path: Path
+) -> None:
+    base = distributed_run.public_url
+    errors: list[str] = []
+    shopper_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    shopper = shopper_context.new_page()
+    shopper.on("pageerror", lambda error: errors.append(str(error)))
+
+    # Browse and add to the cart (htmx, no page load), check out as a guest.
+    expect_ok(shopper.goto(f"{base}/"), "catalog")
+    shopper.get_by_role("heading", name="All products").wait_for()
+    add_buttons = shopper.get_by_role("button", name=re.compile(r"^Add to cart\W+"))
+    add_buttons.first.click()
+    shopper.wait_for_function("document.querySelector('#mini-cart').textContent.includes('1')")
+    shopper.get_by_role("link", name=re.compile(r"^Cart 1 item")).click()
+    shopper.get_by_role("link", name="Go to checkout").click()
+    shopper.get_by_label("Email").fill("distributed@example.com")
+    shopper.get_by_label("Full name").fill("Dana Distributed")
+    shopper.get_by_label("Address", exact=True).fill("8 Loopback Lane")
+    shopper.get_by_label("Postal code").fill("1011")
+    shopper.get_by_label("City").fill("Amsterdam")
+    shopper.get_by_label("Country").select_option("NL")
+    shopper.get_by_role("button", name="Place order").click()
+
+    # The sandbox provider's pay page, then back to the shop through nginx.
+    shopper.get_by_role("heading", name="Sandbox payment provider").wait_for()
+    sandbox_port = port_of(distributed_run.ready_url("provider and carrier sandbox"))
+    assert shopper.url.startswith(f"http://127.0.0.1:{sandbox_port}/pay?"), shopper.url
+    shopper.get_by_role("button", name="Pay", exact=True).click()
+    shopper.get_by_role("heading", name=re.compile(r"^Order TS-")).wait_for()
+    assert shopper.url.startswith(base), shopper.url
+    order_url = shopper.url
+
+    # From here on the page must update itself: a marker on window dies with any navigation.
+    shopper.evaluate("window.__sameDocument = true")
+    status = shopper.locator("#order-status .badge")
+    status.filter(has_text="Paid").wait_for(timeout=LIVE_UPDATE_TIMEOUT_MS)
+
+    # One replica dies mid-journey; nginx must route everything that follows to the other.
+    killed_port = kill_replica(distributed_run, "monolith replica A")
+    log_offset = distributed_run.nginx_access_log.stat().st_size
+    for _ in range(6):  # enough for both nginx workers to try the dead replica first
+        expect_ok(shopper.request.get(f"{base}/"), "catalog after the kill")
+
+    # Staff fulfil the order in the admin, through the surviving replica.
+    staff_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    staff = staff_context.new_page()
+    staff.on("pageerror", lambda error: errors.append(str(error)))
+    staff_login(staff, base)
+    order_number = shopper.get_by_role("heading", name=re.compile(r"^Order TS-")).inner_text()
+    order_number = order_number.removeprefix("Order ").strip()
+    search = urlencode({"q": order_number})
+    expect_ok(staff.goto(f"{base}/admin/orders/order/?{search}"), "order changelist")
+    staff.locator("#result_list input.action-select").first.check()
+    staff.locator("select[name=action]").select_option("mark_orders_fulfilled")
+    staff.get_by_role("button", name="Go").click()
+    staff.get_by_text(re.compile(r"Marked fulfilled")).first.wait_for()
+
+    # The carrier sandbox picks the shipment up and sends its signed events.
+    status.filter(has_text="Delivered").wait_for(timeout=LIVE_UPDATE_TIMEOUT_MS)
+    assert shopper.url == order_url
+    assert shopper.evaluate("window.__sameDocument") is True
+
+    # The invoice link appeared on the open page once the processing service made the PDF.
+    invoice_link = shopper.locator("a[data-invoice-link]")
+    invoice_link.wait_for(timeout=PROCESSING_TIMEOUT_MS)
+    assert shopper.evaluate("window.__sameDocument") is True
+    invoice_href = invoice_link.get_attribute("href")
+    assert invoice_href
+    invoice = expect_ok(shopper.request.get(urljoin(shopper.url, invoice_href)), "invoice")
+    assert invoice.headers["content-type"].startswith("application/pdf")
+    assert invoice.body().startswith(b"%PDF")
+
+    # A product image uploaded in the admin becomes responsive renditions on the product page.
+    expect_ok(staff.goto(f"{base}/"), "catalog")
+    product_path = staff.locator("a[href^='/products/']").first.get_attribute("href")
+    assert product_path, "no product link on the catalog page"
+    expect_ok(staff.goto(f"{base}{product_path}"), "product page")
+    product_name = staff.get_by_role("heading", level=1).inner_text().strip()
+    search = urlencode({"q": product_name})
+    expect_ok(staff.goto(f"{base}/admin/catalog/product/?{search}"), "product search")
+    change_href = staff.locator("#result_list tbody th a").first.get_attribute("href")
+    assert change_href
+    match = re.search(r"/(\d+)/change/", change_href)
+    assert match, change_href
+    picture = tmp_path / "distributed-upload.jpg"
+    Image.new("RGB", (1600, 1000), (180, 90, 40)).save(picture, quality=85)
+    expect_ok(staff.goto(f"{base}/admin/catalog/productimage/add/"), "image add form")
+    staff.locator("#id_product").fill(match.group(1))
+    staff.locator("#id_image").set_input_files(picture)
+    staff.locator("#id_alt_text").fill(UPLOAD_ALT)
+    staff.locator("input[name=_save]").click()
+    staff.locator("ul.messagelist li.success").wait_for()
+
+    uploaded = staff.locator(f'img[alt="{UPLOAD_ALT}"][srcset]')
+
+    def srcset_ready() -> bool:
+        expect_ok(staff.goto(f"{base}{product_path}"), "product page")
+        if uploaded.count() == 0:
+            return False
+        value = uploaded.first.get_attribute("srcset") or ""
+        return all(width in value for width in RENDITION_WIDTHS)
+
+    wait_until(srcset_ready, timeout=PROCESSING_TIMEOUT_MS / 1000, what="renditions in srcset")
+    srcset_value = uploaded.first.get_attribute("srcset") or ""
+    for candidate in srcset_value.split(","):
+        url, width = candidate.strip().rsplit(" ", 1)
+        rendition = expect_ok(staff.request.get(urljoin(f"{base}/", url)), width)
+        assert rendition.headers["content-type"].startswith("image/"), (url, rendition.headers)
+        assert "max-age" in rendition.headers.get("cache-control", ""), rendition.headers
+
+    # Everything after the kill was served: the killed replica is down, and nginx either
+    # logged a failover from it or never needed one.
+    assert not accepts_connections(killed_port)
+    after_kill = distributed_run.nginx_access_log.read_text()[log_offset:]
+    served = re.findall(r'" (\d{3}) \d+ rt=', after_kill)
+    assert served, "nginx logged no request after the kill"
+    assert all(int(code) < 500 for code in served), after_kill[-2000:]
+    failovers = [line for line in after_kill.splitlines() if f"127.0.0.1:{killed_port}," in line]
+    error_log = distributed_run.nginx_error_log.read_text()
+    assert failovers or f"127.0.0.1:{killed_port}" in error_log
+    assert errors == []
+    staff_context.close()
+    shopper_context.close()
