@@ -124,7 +124,7 @@ def test_a_token_with_an_altered_signature_is_refused() -> None:
 def test_an_unsigned_token_is_refused() -> None:
     claims: dict[str, object] = {"iss": MONOLITH, "sub": MONOLITH, "aud": PROCESSING, "jti": "x"}
     claims |= {"iat": int(time.time()), "exp": int(time.time()) + 60}
-    token = jwt.encode(claims, key=None, algorithm="none", headers={"kid": "k2026-10"})
+    token = jwt.encode(claims, key="", algorithm="none", headers={"kid": "k2026-10"})
 
     with pytest.raises(ServiceTokenInvalidError):
         _verifier().verify(token)

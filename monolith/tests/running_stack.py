@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 import httpx
+import kombu.pools
 from django.db import connection
 from kombu import Connection, Queue
 from tessera_contract.signing import standard_webhook_secret_generate
@@ -197,16 +198,24 @@ def _environment(**values: str) -> dict[str, str]:
 def this_process_publishing_to(broker_url: str) -> Iterator[None]:
     """Point this process's Celery app (the live server's task publishing) at the broker."""
     saved = {key: celery_app.conf[key] for key in ("broker_url", "broker_transport_options")}
-    celery_app.close()
+    _connections_forget()
     celery_app.conf.update(broker_url=broker_url, broker_transport_options={})
-    # kombu keeps producer pools per connection; drop the one made for the embedded broker.
-    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        celery_app.close()
+        _connections_forget()
         celery_app.conf.update(saved)
-        celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
+def _connections_forget() -> None:
+    """Drop the app's pooled connections and producers, so the next use connects afresh.
+
+    kombu pools connections per URL, process-wide: two tests on `sqs://` each have an SQS
+    endpoint of their own, and the second would otherwise reuse the first's closed one.
+    """
+    celery_app.close()
+    kombu.pools.reset()
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def _queues_purge(broker_url: str) -> list[Queue]:

@@ -32,13 +32,14 @@ from .webhook_envelopes import payment_event, refund_event, shipment_event
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
-@pytest.fixture(params=["redis", "rabbitmq"])
+@pytest.fixture(params=["redis", "rabbitmq", "sqs"])
 def broker_url(request: pytest.FixtureRequest) -> str:
+    # sqs: a local stand-in for Amazon SQS (where the functions publish on Lambda), empty.
     url: str = request.getfixturevalue(f"{request.param}_url")
     if url.startswith("redis"):
         # A database of its own: the functions' suite drains `tessera.webhooks` on its own.
         url = url.rsplit("/", 1)[0] + "/14"
-    else:
+    elif url.startswith("amqp"):
         # The monolith suite's vhost: a `make run` worker on `/` would take the messages.
         url = rabbitmq_vhost_url(url, VHOST)
     with Connection(url) as connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -39,11 +40,15 @@ def rabbitmq_isolated_url(rabbitmq_url: str) -> str:
     return rabbitmq_vhost_url(rabbitmq_url, RABBITMQ_TEST_VHOST)
 
 
-@pytest.fixture(params=["redis", "rabbitmq"])
+BROKER_FIXTURES = {"redis": "redis_url", "rabbitmq": "rabbitmq_isolated_url", "sqs": "sqs_url"}
+
+
+@pytest.fixture(params=list(BROKER_FIXTURES))
 def real_broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The machine's real Redis and RabbitMQ, in turn, with ``tessera.webhooks`` drained."""
-    fixture = "redis_url" if request.param == "redis" else "rabbitmq_isolated_url"
-    url: str = request.getfixturevalue(fixture)
+    """The machine's real Redis and RabbitMQ, in turn, with ``tessera.webhooks`` drained; then
+    ``sqs://`` on a local stand-in for Amazon SQS (the broker on Lambda), reached through
+    boto's ``AWS_ENDPOINT_URL_SQS``."""
+    url: str = request.getfixturevalue(BROKER_FIXTURES[request.param])
     queued_envelopes(url)
     yield url
     queued_envelopes(url)
@@ -51,11 +56,28 @@ def real_broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture
 def broker_proxy(real_broker_url: str) -> Iterator[tuple[SwitchableBrokerProxy, str]]:
-    """A relay to the real broker and the broker URL that goes through it."""
-    proxy = SwitchableBrokerProxy.in_front_of(real_broker_url)
+    """A relay to the real broker and the broker URL that goes through it.
+
+    SQS is an HTTP endpoint named by the environment, not by the URL: the relay stands in
+    front of that endpoint, and every SQS client made from then on (the application's and
+    the test's own) goes through it.
+    """
+    if not real_broker_url.startswith("sqs"):
+        proxy = SwitchableBrokerProxy.in_front_of(real_broker_url)
+        proxy.start()
+        yield proxy, proxy.url_through(real_broker_url)
+        proxy.stop()
+        return
+    endpoint = os.environ["AWS_ENDPOINT_URL_SQS"]
+    proxy = SwitchableBrokerProxy.in_front_of(endpoint)
     proxy.start()
-    yield proxy, proxy.url_through(real_broker_url)
-    proxy.stop()
+    os.environ["AWS_ENDPOINT_URL_SQS"] = proxy.url_through(endpoint)
+    try:
+        yield proxy, real_broker_url
+    finally:
+        # Restored here, before real_broker_url drains the queue on its way out.
+        os.environ["AWS_ENDPOINT_URL_SQS"] = endpoint
+        proxy.stop()
 
 
 @pytest.fixture

@@ -86,7 +86,8 @@ def post(client: Client, path: str, body: bytes, headers: dict[str, str]) -> Tes
 def queued_envelopes(broker_url: str) -> list[bytes]:
     """Take every message off ``tessera.webhooks`` (the monolith's side, raw kombu)."""
     bodies: list[bytes] = []
-    with Connection(broker_url) as connection:
+    # No long polling on SQS: an empty queue answers at once rather than after 10 s.
+    with Connection(broker_url, transport_options={"wait_time_seconds": 0}) as connection:
         bound = webhook_queue()(connection.default_channel)
         bound.declare()
         while (message := bound.get(no_ack=True)) is not None:

@@ -97,13 +97,14 @@ def broker_transport_options(url: str, *, var_dir: Path) -> dict[str, object]:
             "max_connections": 16,
         }
     if scheme == "sqs":
-        # botocore's own retries would wait for seconds; the sender retries instead.
-        # The region comes from AWS_REGION, which the Lambda runtime sets.
+        # One attempt: botocore's retries would double the wait past the bound (its
+        # `max_attempts` counts retries, `total_max_attempts` the first try too); the sender
+        # retries instead. The region comes from AWS_REGION, which the Lambda runtime sets.
         return {
             "client-config": {
                 "connect_timeout": BROKER_TIMEOUT_SECONDS,
                 "read_timeout": BROKER_TIMEOUT_SECONDS,
-                "retries": {"max_attempts": 1},
+                "retries": {"total_max_attempts": 1},
             },
         }
     return {}
