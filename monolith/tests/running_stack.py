@@ -140,6 +140,7 @@ class RunningStack:
     broker_url: str
     functions_url: str
     sandbox_url: str
+    worker_metrics_url: str
     sandbox_environment: dict[str, str]
     processes: tuple[StackProcess, ...]
 
@@ -250,6 +251,7 @@ def running_stack_start(
     functions_url = f"http://127.0.0.1:{free_port()}"
     sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    worker_metrics_port = free_port()
     sandbox_environment = _environment(
         SANDBOX_PAYMENTS_WEBHOOK_URL=f"{functions_url}/webhooks/payments",
         SANDBOX_CARRIER_WEBHOOK_URL=f"{functions_url}/webhooks/carrier",
@@ -307,6 +309,9 @@ def running_stack_start(
                 # outbox, and never reach a processing service someone else runs on 8001.
                 PROCESSING_API_URL=f"http://127.0.0.1:{free_port()}",
                 INBOX_RETRY_BASE_SECONDS="0.2",
+                # Its metrics, summed over the main process and the pool's two children.
+                TESSERA_WORKER_METRICS_PORT=str(worker_metrics_port),
+                PROMETHEUS_MULTIPROC_DIR=str(logs / "worker-metrics"),
                 **dict(worker_environment or {}),
             ),
             logs,
@@ -319,6 +324,7 @@ def running_stack_start(
             broker_url=broker_url,
             functions_url=functions_url,
             sandbox_url=sandbox_url,
+            worker_metrics_url=f"http://127.0.0.1:{worker_metrics_port}/metrics",
             sandbox_environment=sandbox_environment,
             processes=(sandbox, functions, worker),
         )

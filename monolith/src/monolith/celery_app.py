@@ -22,6 +22,17 @@ app.steps["consumer"].add(ProcessingJobsSweepStep)
 
 
 @signals.worker_init.connect
+def _worker_metrics_serve(**_: Any) -> None:
+    """Serve the inbox metrics from the main process when TESSERA_WORKER_METRICS_PORT is set."""
+    from django.conf import settings
+    from tessera_contract.telemetry.metrics import metrics_http_server_start
+
+    metrics_http_server_start(
+        port=settings.TESSERA_WORKER_METRICS_PORT, addr=settings.TESSERA_WORKER_METRICS_BIND
+    )
+
+
+@signals.worker_init.connect
 @signals.worker_process_init.connect
 def _worker_tracing_start(**_: Any) -> None:
     """Trace tasks, the inbox consumer and their SQL when the OTEL_* variables ask for it.

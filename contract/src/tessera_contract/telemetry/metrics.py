@@ -199,11 +199,14 @@ def metrics_exposition(collectors: Sequence[Any] = ()) -> tuple[bytes, str]:
 def metrics_http_server_start(*, port: int, addr: str = "127.0.0.1") -> None:
     """Serve ``/metrics`` on its own port from a thread (a Celery worker's main process).
 
-    With ``PROMETHEUS_MULTIPROC_DIR`` set it answers for every process writing there (the
-    prefork children), otherwise for this process only.
+    Port 0 (a worker's TESSERA_WORKER_METRICS_PORT left unset) serves nothing. With
+    ``PROMETHEUS_MULTIPROC_DIR`` set it answers for every process writing there (the prefork
+    children), otherwise for this process only.
     """
     from prometheus_client import start_http_server
 
+    if not port:
+        return
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)

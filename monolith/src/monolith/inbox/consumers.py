@@ -69,6 +69,7 @@ def webhook_message_handle(message: Message) -> None:
 
 
 def _webhook_message_record(message: Message, raw: bytes) -> None:
+    from .metrics import inbox_outcome_count
     from .services import inbox_event_record
 
     # The consumer is long-lived: drop a connection the database closed or that outlived
@@ -79,6 +80,7 @@ def _webhook_message_record(message: Message, raw: bytes) -> None:
     except InvalidPayloadError as error:
         # Not an envelope: redelivering it would fail the same way for ever.
         logger.error("rejecting a message that is not a webhook envelope: %s", error)
+        inbox_outcome_count(source="unknown", outcome="rejected")
         message.reject()
         return
     except DatabaseError:

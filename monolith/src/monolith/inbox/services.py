@@ -38,6 +38,7 @@ from monolith.orders.services import (
 from monolith.orders.state_machine import OrderStatus
 
 from .events import InboxEventPayload, inbox_payload_decode, received_envelope_decode
+from .metrics import inbox_outcome_count
 from .models import InboxEvent, InboxStatus
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,9 @@ def inbox_event_record(*, raw: bytes) -> InboxRecordResult:
                 # A redelivery after the first scheduling was lost (the worker died between
                 # commit and publish): schedule again; applying is idempotent.
                 _inbox_apply_schedule(event.pk)
+        inbox_outcome_count(source=envelope.source, outcome="duplicate")
         return InboxRecordResult(event=event, duplicate=True)
+    inbox_outcome_count(source=envelope.source, outcome="recorded")
     return InboxRecordResult(event=event, duplicate=False)
 
 
@@ -134,6 +137,7 @@ def inbox_event_apply(*, inbox_event_id: int) -> InboxEvent:
     if outcome == InboxStatus.APPLIED:
         event.applied_at = timezone.now()
     event.save()
+    inbox_outcome_count(source=event.source, outcome=outcome)
     if outcome == InboxStatus.APPLIED and isinstance(payload, PaymentIntentSucceededEvent):
         _parked_unpark(payment_reference=event.subject)
     return event
@@ -246,6 +250,7 @@ def inbox_event_failure_record(*, inbox_event_id: int, error: BaseException) -> 
     exhausted = event.attempts >= settings.INBOX_MAX_ATTEMPTS
     event.status = InboxStatus.DEAD_LETTERED if exhausted else InboxStatus.FAILED
     event.save(update_fields=["attempts", "last_error", "status", "updated_at"])
+    inbox_outcome_count(source=event.source, outcome=event.status)
     logger.warning("inbox event %s attempt %d failed: %s", event, event.attempts, error)
     return event
 

@@ -243,3 +243,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = TESSERA_LOG_FORMAT != "json"
 
 # The queues whose depth GET /metrics reads from the broker (tessera_queue_depth).
 TESSERA_METRICS_QUEUES = ["tessera.webhooks", "celery"]
+# When set, each worker's main process serves the inbox metrics on this port (GET /metrics);
+# with the prefork pool set PROMETHEUS_MULTIPROC_DIR too, so the children's counts are summed.
+TESSERA_WORKER_METRICS_PORT = env.int("TESSERA_WORKER_METRICS_PORT", default=0)
+TESSERA_WORKER_METRICS_BIND = env.str("TESSERA_WORKER_METRICS_BIND", default="127.0.0.1")

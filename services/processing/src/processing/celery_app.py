@@ -20,13 +20,11 @@ JOB_RUN_TASK = "processing.job_run"
 def _worker_metrics_serve(**_: Any) -> None:
     """Serve the job metrics from the main process when TESSERA_WORKER_METRICS_PORT is set."""
     from django.conf import settings
+    from tessera_contract.telemetry.metrics import metrics_http_server_start
 
-    if settings.TESSERA_WORKER_METRICS_PORT:
-        from tessera_contract.telemetry.metrics import metrics_http_server_start
-
-        metrics_http_server_start(
-            port=settings.TESSERA_WORKER_METRICS_PORT, addr=settings.TESSERA_WORKER_METRICS_BIND
-        )
+    metrics_http_server_start(
+        port=settings.TESSERA_WORKER_METRICS_PORT, addr=settings.TESSERA_WORKER_METRICS_BIND
+    )
 
 
 @signals.worker_init.connect
