@@ -6,6 +6,7 @@ was down lands once the sender retries after it is back.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from tessera_contract.webhooks import webhook_envelope_decode
@@ -61,6 +62,25 @@ def test_a_delivered_carrier_event_is_on_the_queue_under_its_webhook_id(
     [raw] = queued_envelopes(real_broker_url)
     envelope = webhook_envelope_decode(raw)
     assert (envelope.event_id, envelope.type) == ("msg_d1", "shipment.delivered")
+
+
+def test_concurrent_deliveries_each_land_once(real_broker_url: str) -> None:
+    """Request threads publish side by side, each on a connection of its own from the pool."""
+    application = webhook_application_create(settings_for(real_broker_url))
+    event_ids = [f"evt_concurrent{number:04d}" for number in range(96)]
+
+    def deliver(event_id: str) -> int:
+        body = PAYMENT_BODY.replace(b"evt_3QfK8sLkdIwHu7ix0aCy1RfM", event_id.encode())
+        headers = {"Stripe-Signature": stripe_signature(body)}
+        return post(Client(application), "/webhooks/payments", body, headers).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as threads:
+        statuses = list(threads.map(deliver, event_ids))
+    application.publisher.close()
+
+    assert statuses == [202] * len(event_ids)
+    queued = [webhook_envelope_decode(raw).event_id for raw in queued_envelopes(real_broker_url)]
+    assert sorted(queued) == event_ids
 
 
 def test_broker_down_answers_503_with_retry_after_and_the_retry_lands_once_it_is_back(
