@@ -514,6 +514,13 @@ def prepare(topology: Topology, envs: dict[str, dict[str, str]]) -> Path:
         monolith,
         log,
     )
+    run_step(
+        f"Collecting the processing admin's static files into "
+        f"{topology.folder('processing-static')}",
+        manage("processing", "collectstatic", "--no-input", "-v", "0"),
+        processing,
+        log,
+    )
     # The demo logins have public passwords, so seed_demo refuses them with DEBUG off. This
     # run serves loopback only and wants them, like `make run`: seed on the local settings,
     # against this run's database and media folder.

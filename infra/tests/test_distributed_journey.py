@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 from urllib.parse import urlencode, urljoin
 
+import httpx
 import pytest
 from PIL import Image
 from playwright.sync_api import APIResponse, Browser, Page, Response, sync_playwright
@@ -247,3 +248,12 @@ def test_shopper_and_staff_journey_survives_a_killed_replica(
     assert errors == []
     staff_context.close()
     shopper_context.close()
+
+
+def test_the_processing_admin_serves_its_own_static_files(distributed_run: DistributedRun) -> None:
+    """DEBUG is off here, as in production: WhiteNoise serves what collectstatic gathered."""
+    processing = distributed_run.ready_url("processing API").removesuffix("/readyz")
+    answer = httpx.get(f"{processing}/static/admin/css/base.css", timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/css")
+    assert "body" in answer.text

@@ -41,6 +41,9 @@ MIDDLEWARE = [
     # First, so the latency it records (tessera_http_request_duration_seconds) includes the rest.
     "tessera_contract.telemetry.django.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The admin's CSS and scripts, from STATIC_ROOT (collectstatic) with DEBUG off: the
+    # service runs behind no web server of its own.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -170,6 +173,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# An attempt killed at its hard time limit (its soft limit not handled in time, e.g. stuck in a
+# C call) goes back to the queue, flagged redelivered, like one whose worker died: its next
+# delivery counts the next attempt, and the last one dead-letters the job. Celery's default
+# acknowledges it instead, which left the job `running` for ever. (Delivering a result is
+# idempotent, so its task may run again too.)
+CELERY_TASK_ACKS_ON_TIMEOUT = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)

@@ -12,3 +12,7 @@ PROCESSING_RETRY_BACKOFF_SECONDS = 0.2
 # against Redis or RabbitMQ with CELERY_BROKER_URL of their own.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 MEDIA_ROOT = Path(env.str("PROCESSING_MEDIA_ROOT", default=str(VAR_DIR / "processing-test-media")))  # noqa: F405
+# WhiteNoise serves the admin's files from the apps' own folders, re-read on each request:
+# no collectstatic here (and no warning that STATIC_ROOT does not exist yet).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
