@@ -104,6 +104,25 @@ class StackProcess:
         self._log.close()
 
 
+def monolith_worker_argv(*, hostname: str, concurrency: int) -> list[str]:
+    """`celery -A monolith worker` as the tests start it: the prefork pool, INFO logs, and no
+    gossip or mingle (other workers on the same broker are none of its business)."""
+    return [
+        PYTHON,
+        "-m",
+        "celery",
+        "-A",
+        "monolith",
+        "worker",
+        "--loglevel=INFO",
+        "--pool=prefork",
+        f"--concurrency={concurrency}",
+        "--without-gossip",
+        "--without-mingle",
+        f"--hostname={hostname}",
+    ]
+
+
 def _http_ok(url: str) -> bool:
     try:
         return httpx.get(url, timeout=1.0).status_code == 200
@@ -287,19 +306,7 @@ def running_stack_start(
         stop_all.callback(functions.stop)
         worker = StackProcess(
             "worker",
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "monolith",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                f"--hostname=running-stack-{os.getpid()}@%h",
-            ],
+            monolith_worker_argv(hostname=f"running-stack-{os.getpid()}@%h", concurrency=2),
             _environment(
                 DJANGO_SETTINGS_MODULE="monolith.settings.test",
                 DATABASE_URL=_database_url(),

@@ -16,7 +16,7 @@ from django.test import Client
 from tessera_contract.models.base import JobError, ResultLocation
 
 from monolith.api.contract import CONTRACT_PATH
-from monolith.catalog.models import ProductImage
+from monolith.catalog.models import Product, ProductImage
 from monolith.jobs.models import JobResultReceipt, ProcessingJob, ProcessingJobStatus
 from monolith.jobs.services import processing_jobs_sweep
 
@@ -275,15 +275,17 @@ def test_a_result_that_arrives_before_the_relay_recorded_the_job_id_is_applied_l
     assert JobResultReceipt.objects.get(job_id=early_job_id).applied_at is not None
 
 
-def test_renditions_and_the_placeholder_colour_land_on_the_product_image(
-    client, product, media_root
-):
+def _renditions_job_submitted(
+    product: Product, *, content_hash: str
+) -> tuple[ProductImage, ProcessingJob]:
+    """A product image whose file hashes to ``content_hash``, and a submitted renditions job
+    asked for the version hashing to "ab…" (the monolith's request key names the hash)."""
     from django.core.files.base import ContentFile
 
     image = ProductImage.objects.create(
         product=product, image=ContentFile(b"not read here", name="mug.jpg"), alt_text="A mug"
     )
-    image.content_hash = "ab" * 32
+    image.content_hash = content_hash
     image.save()
     job = ProcessingJob.objects.create(
         kind="image_renditions",
@@ -295,6 +297,13 @@ def test_renditions_and_the_placeholder_colour_land_on_the_product_image(
         status=ProcessingJobStatus.SUBMITTED,
         job_id=uuid.uuid4(),
     )
+    return image, job
+
+
+def test_renditions_and_the_placeholder_colour_land_on_the_product_image(
+    client, product, media_root
+):
+    image, job = _renditions_job_submitted(product, content_hash="ab" * 32)
     folder = media_root / "results" / str(job.job_id)
     folder.mkdir(parents=True)
     (folder / "placeholder.json").write_text('{"dominant_colour": "#aa5500"}')
@@ -339,23 +348,8 @@ def test_renditions_and_the_placeholder_colour_land_on_the_product_image(
 
 
 def test_a_result_for_a_replaced_file_does_not_overwrite_the_new_one(client, product, media_root):
-    from django.core.files.base import ContentFile
-
-    image = ProductImage.objects.create(
-        product=product, image=ContentFile(b"new bytes", name="mug.jpg"), alt_text="A mug"
-    )
-    image.content_hash = "cd" * 32  # the file was replaced after the job was asked for
-    image.save()
-    job = ProcessingJob.objects.create(
-        kind="image_renditions",
-        subject_type="product_image",
-        subject_reference=str(image.pk),
-        request_key=f"renditions-{image.pk}-{'ab' * 8}",
-        idempotency_key=f"renditions-{image.pk}-{'ab' * 8}",
-        request_payload={},
-        status=ProcessingJobStatus.SUBMITTED,
-        job_id=uuid.uuid4(),
-    )
+    # The file was replaced after the job was asked for (the job names the "ab…" version).
+    image, job = _renditions_job_submitted(product, content_hash="cd" * 32)
     location = ResultLocation(
         name="w320.webp",
         location=f"results/{job.job_id}/w320.webp",

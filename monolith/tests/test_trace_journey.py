@@ -31,7 +31,7 @@ from monolith.orders.models import Order
 from monolith.orders.state_machine import OrderStatus
 
 from .factories import make_order
-from .running_stack import StackProcess, free_port, wait_until
+from .running_stack import StackProcess, free_port, monolith_worker_argv, wait_until
 from .webhook_envelopes import payment_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -128,21 +128,8 @@ def traced_stack(
         processes.append(functions)
         worker = StackProcess(
             "worker",
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "monolith",
-                "worker",
-                "--loglevel=INFO",
-                # The prefork pool: tracing must survive the fork of the pool's children.
-                "--pool=prefork",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-                f"--hostname=trace-journey-{os.getpid()}@%h",
-            ],
+            # The prefork pool: tracing must survive the fork of the pool's children.
+            monolith_worker_argv(hostname=f"trace-journey-{os.getpid()}@%h", concurrency=1),
             _environment(
                 collector,
                 DJANGO_SETTINGS_MODULE="monolith.settings.test",
