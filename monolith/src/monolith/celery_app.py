@@ -1,10 +1,9 @@
 """The monolith's Celery application, configured from Django settings (CELERY_* names)."""
 
 import os
-from typing import Any
 
-from celery import Celery, signals
-from tessera_contract.telemetry import telemetry_configure, telemetry_flush, telemetry_instrument
+from celery import Celery
+from tessera_contract.telemetry.celery_worker import celery_worker_telemetry_connect
 
 from monolith.inbox.consumers import WebhookInboxConsumerStep
 from monolith.jobs.worker import ProcessingJobsSweepStep
@@ -21,31 +20,5 @@ app.steps["consumer"].add(WebhookInboxConsumerStep)
 app.steps["consumer"].add(ProcessingJobsSweepStep)
 
 
-@signals.worker_init.connect
-def _worker_metrics_serve(**_: Any) -> None:
-    """Serve the inbox metrics from the main process when TESSERA_WORKER_METRICS_PORT is set."""
-    from django.conf import settings
-    from tessera_contract.telemetry.metrics import metrics_http_server_start
-
-    metrics_http_server_start(
-        port=settings.TESSERA_WORKER_METRICS_PORT, addr=settings.TESSERA_WORKER_METRICS_BIND
-    )
-
-
-@signals.worker_init.connect
-@signals.worker_process_init.connect
-def _worker_tracing_start(**_: Any) -> None:
-    """Trace tasks, the inbox consumer and their SQL when the OTEL_* variables ask for it.
-
-    worker_init covers the main process (the inbox consumer runs there and queues the apply
-    tasks); worker_process_init each prefork child, as OpenTelemetry asks: a provider made
-    before the fork is reused, anything else is set up in the child.
-    """
-    if telemetry_configure(service_name="tessera-monolith-worker"):
-        telemetry_instrument(celery=True, httpx=True, psycopg=True)
-
-
-@signals.worker_process_shutdown.connect
-def _worker_spans_flush(**_: Any) -> None:
-    # A pool child exits without running atexit handlers: send its last spans first.
-    telemetry_flush()
+# Tasks, the inbox consumer and their SQL traced; the inbox metrics served.
+celery_worker_telemetry_connect(service_name="tessera-monolith-worker")

@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from celery import Celery, signals
-from tessera_contract.telemetry import telemetry_configure, telemetry_flush, telemetry_instrument
+from tessera_contract.telemetry.celery_worker import celery_worker_telemetry_connect
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "processing.settings.local")
 
@@ -16,35 +16,8 @@ app.autodiscover_tasks()
 JOB_RUN_TASK = "processing.job_run"
 
 
-@signals.worker_init.connect
-def _worker_metrics_serve(**_: Any) -> None:
-    """Serve the job metrics from the main process when TESSERA_WORKER_METRICS_PORT is set."""
-    from django.conf import settings
-    from tessera_contract.telemetry.metrics import metrics_http_server_start
-
-    metrics_http_server_start(
-        port=settings.TESSERA_WORKER_METRICS_PORT, addr=settings.TESSERA_WORKER_METRICS_BIND
-    )
-
-
-@signals.worker_init.connect
-@signals.worker_process_init.connect
-def _worker_tracing_start(**_: Any) -> None:
-    """Trace job attempts, their SQL and the result callback when OTEL_* asks for it.
-
-    worker_init covers the main process, worker_process_init each prefork child, as
-    OpenTelemetry asks: a provider made before the fork is reused, anything else is set up in
-    the child.
-    """
-    if telemetry_configure(service_name="tessera-processing-worker"):
-        telemetry_instrument(celery=True, httpx=True, psycopg=True)
-
-
-@signals.worker_process_shutdown.connect
-def _worker_spans_flush(**_: Any) -> None:
-    # A pool child exits without running atexit handlers: send its last spans first.
-    telemetry_flush()
-
+# Job attempts, their SQL and the result callback traced; the job metrics served.
+celery_worker_telemetry_connect(service_name="tessera-processing-worker")
 
 _started: dict[str, float] = {}
 
