@@ -21,13 +21,17 @@ SIGTERM stops every part, nginx included. Runtime state lives under var/distribu
 from __future__ import annotations
 
 import argparse
+import grp
 import json
 import os
+import pwd
 import secrets
 import shutil
 import string
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -401,6 +405,46 @@ def environments(topology: Topology, keys: dict[str, str]) -> dict[str, dict[str
     }
 
 
+def nginx_user_directive() -> list[str]:
+    """nginx's `user` line: its workers run as the user who runs this command.
+
+    Started as root, nginx's master switches its workers to `nobody` unless told otherwise.
+    The static and media roots live in this checkout, written by the run's own processes as
+    the user who started it, and a checkout often sits in a folder only its owner may enter
+    (mode 0700, like many home folders and every `mktemp -d`): `nobody` then gets 404 for
+    every file. Every other part of this run already runs as this user, so its workers add
+    no privilege, and no file has to be made world-readable or copied out of the checkout.
+    Started as anyone else, nginx cannot switch users and needs no such line.
+    """
+    if os.geteuid() != 0:
+        return []
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    group = grp.getgrgid(os.getegid()).gr_name
+    return [f"user {user} {group};"]
+
+
+def nginx_static_check(topology: Topology) -> None:
+    """Fail the start, naming the folder, when nginx cannot serve the collected static files.
+
+    Without this, a page through nginx loads with no stylesheet and no htmx, and nothing
+    says why: the access log of /static/ is off.
+    """
+    url = f"{topology.public_url}/static/favicon.svg"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (http only)
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except OSError as error:
+        raise SetupError(f"nginx did not answer {url}: {error}") from error
+    if status != 200:
+        error_log = topology.folder("nginx") / "logs" / "error.log"
+        raise SetupError(
+            f"nginx answers {status} for {url}: its workers cannot read the static root "
+            f"{topology.folder('static')} (see {error_log})"
+        )
+
+
 def nginx_config_render(topology: Topology) -> Path:
     """Render the shared server block and wrap it in a private nginx.conf; returns its path.
 
@@ -436,6 +480,7 @@ def nginx_config_render(topology: Topology) -> Path:
         "\n".join(
             [
                 "# Written by scripts/run_distributed.py on every start; edit the template.",
+                *nginx_user_directive(),
                 "worker_processes 2;",
                 f"pid {prefix / 'nginx.pid'};",
                 f"error_log {prefix / 'logs' / 'error.log'} notice;",
@@ -703,6 +748,7 @@ def main(argv: list[str] | None = None) -> int:
             start(component)
         for component in running:
             wait_until_ready(component, timeout=READY_TIMEOUT_SECONDS)
+        nginx_static_check(topology)
         state = state_write(topology, running)
         print(banner(topology, running), flush=True)
         step(f"Every part is ready; their pids are in {state}")

@@ -4,7 +4,8 @@
 processing, functions, sandbox) against the machine's PostgreSQL, RabbitMQ and Redis, waits
 until the run reports every part ready (its run/state.json) and stops it with SIGTERM at the
 end, as Ctrl-C would. Every port is a free one, so `make run` or `make distributed` may be up
-meanwhile. The run's own output and each part's log are under var/distributed-test/.
+meanwhile. The run's own output and each part's log are under var/distributed-test/, a
+folder only its owner may enter, like the private folders many checkouts live in.
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ def distributed_run(
         service_missing("nginx is not installed: run scripts/ensure_nginx.sh")
     rabbitmq_vhost_url(rabbitmq_url, VHOST)  # created here with the suites' helper
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # A checkout often lives in a folder only its owner may enter (mode 0700: many home
+    # folders, every `mktemp -d`). The run's own folder, which holds the static and media
+    # roots, is made so whatever the clone's folder is: nginx's workers must still serve them.
+    VAR_DIR.chmod(0o700)
     state_path = VAR_DIR / "run" / "state.json"
     state_path.unlink(missing_ok=True)
     output_log = VAR_DIR / "run_distributed.log"

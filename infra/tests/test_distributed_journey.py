@@ -24,20 +24,17 @@ from urllib.parse import urlencode, urljoin
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import APIResponse, Browser, Page, Response, sync_playwright
+from playwright.sync_api import APIResponse, Browser, Page, Response
 from tessera_testsupport import service_missing
+from tessera_testsupport.browser import (
+    chromium,
+    chromium_missing_reason,
+    page_assets_assert_loaded,
+    page_assets_watch,
+)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("TESSERA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 STAFF = ("staff", "tessera-staff")
 # Webhook → function → queue → worker → page poll (2 s): a few seconds when idle.
 LIVE_UPDATE_TIMEOUT_MS = 30_000
@@ -66,16 +63,10 @@ class DistributedRun(Protocol):
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        service_missing(f"Debian's Chromium is not at {CHROMIUM}: run scripts/ensure_chromium.sh")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=CHROMIUM_FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    if reason := chromium_missing_reason():
+        service_missing(reason)
+    with chromium() as launched:
+        yield launched
 
 
 def port_of(url: str) -> int:
@@ -132,9 +123,13 @@ def test_shopper_and_staff_journey_survives_a_killed_replica(
     shopper = shopper_context.new_page()
     shopper.on("pageerror", lambda error: errors.append(str(error)))
 
-    # Browse and add to the cart (htmx, no page load), check out as a guest.
+    # The page's own stylesheet, htmx and images come through nginx, or nothing else works.
+    assets = page_assets_watch(shopper)
     expect_ok(shopper.goto(f"{base}/"), "catalog")
     shopper.get_by_role("heading", name="All products").wait_for()
+    page_assets_assert_loaded(shopper, assets)
+
+    # Browse and add to the cart (htmx, no page load), check out as a guest.
     add_buttons = shopper.get_by_role("button", name=re.compile(r"^Add to cart\W+"))
     add_buttons.first.click()
     shopper.wait_for_function("document.querySelector('#mini-cart').textContent.includes('1')")

@@ -15,11 +15,17 @@ import pytest
 from django.db import models
 from playwright.sync_api import Browser, Page
 from tessera_testsupport import service_missing
+from tessera_testsupport.browser import (
+    chromium,
+    chromium_missing_reason,
+    page_assets_assert_loaded,
+    page_assets_watch,
+    screenshot_path,
+)
 
 from monolith.orders.models import Order
 from monolith.orders.state_machine import OrderStatus
 
-from .browser import chromium, chromium_missing_reason, screenshot_path
 from .factories import PASSWORD, make_category, make_product
 from .running_stack import RunningStack
 
@@ -94,8 +100,10 @@ def test_shopper_adds_two_products_without_a_page_load_and_declines_to_pay(
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        assets = page_assets_watch(page)
         page.goto(f"{live_server.url}/")
         page.get_by_role("heading", name="All products").wait_for()
+        page_assets_assert_loaded(page, assets)
 
         # A marker on window survives only if the document is never replaced by a navigation.
         navigations = _same_document_watch(page)
@@ -148,7 +156,9 @@ def test_shopper_pays_and_the_order_page_follows_to_delivered_without_a_reload(
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        assets = page_assets_watch(page)
         page.goto(f"{live_server.url}/")
+        page_assets_assert_loaded(page, assets)
         page.get_by_role("button", name=re.compile(r"^Add to cart\W+Oak board$")).click()
         page.get_by_text("Added 1 × Oak board to your cart.").wait_for()
         _shopper_checks_out(page)

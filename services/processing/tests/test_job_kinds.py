@@ -2,9 +2,12 @@
 
 import io
 import json
+import os
 import re
+import stat
 import uuid
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ import pyvips
 from django.core.files.storage import default_storage
 from fpdf import FPDF  # noqa: F401  (the library under test must import)
 from PIL import Image
+from processing.jobs.kinds.storage import result_save
 from processing.jobs.models import Job
 from processing.jobs.services import job_attempt_run, job_create
 from tessera_contract.models.codec import payload_decode
@@ -242,3 +246,22 @@ def test_a_sales_report_keeps_the_orders_in_the_range_and_totals_them(source_wri
     assert lines[0] == "order_number,placed_at,currency,total_minor"
     assert len(lines) == len(kept) + 2
     assert lines[-1] == f"TOTAL,{len(kept)} orders,EUR,{sum(100 + n for n in kept)}"
+
+
+def test_a_result_is_readable_by_other_users_whatever_the_umask(settings, tmp_path):
+    """nginx serves renditions from the shared media storage as a user of its own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    previous = os.umask(0o077)  # a strict operator's umask: would make 0600 files, 0700 folders
+    try:
+        result = result_save(
+            job_id=uuid.uuid4(),
+            name="w320.webp",
+            content=io.BytesIO(b"RIFF"),
+            media_type="image/webp",
+        )
+    finally:
+        os.umask(previous)
+    path = Path(default_storage.path(result["location"]))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    for folder in (path.parent, path.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o755, folder

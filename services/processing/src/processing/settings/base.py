@@ -92,6 +92,11 @@ STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "processi
 # Sources (uploads the monolith wrote) and results live in the same storage.
 MEDIA_URL = env.str("PROCESSING_MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("PROCESSING_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# nginx serves /media/ (renditions) as a user of its own (in docker compose `nginx`, not the
+# `tessera` user that writes them): what the storage writes must be readable by others
+# whatever the process's umask.
+FILE_UPLOAD_PERMISSIONS = 0o644
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {
         # e.g. storages.backends.s3.S3Storage with the `s3` extra (AWS_* variables).
