@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from .listing_cache import listing_count
 from .models import Product
 from .selectors import SORT_LABELS, CatalogQuery, category_list, product_get, product_list
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its total (cached by listing_cache) instead of counting it itself."""
+
+    def __init__(self, object_list: QuerySet[Product], per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
 
 
 @require_GET
@@ -20,7 +35,12 @@ def product_list_page(request: HttpRequest) -> HttpResponse:
         category=request.GET.get("category", "").strip(),
         sort=request.GET.get("sort", "").strip(),
     )
-    paginator = Paginator(product_list(query=query), settings.TESSERA_CATALOG_PAGE_SIZE)
+    products = product_list(query=query)
+    paginator = CountedPaginator(
+        products,
+        settings.TESSERA_CATALOG_PAGE_SIZE,
+        count=listing_count(category=query.category, search=query.search, count=products.count),
+    )
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage as error:
