@@ -164,3 +164,10 @@ def test_the_mini_cart_counts_what_the_shopper_added_on_the_next_page(client, la
     assert mini_cart_count(client.get(listing).content) == 3
     assert mini_cart_count(client.get(pages_showing(lamp)["product"]).content) == 3
     assert mini_cart_count(Client().get(listing).content) == 0
+
+
+def test_shopper_pages_are_never_for_shared_caches(client, lamp):
+    for url in pages_showing(lamp).values():
+        response = client.get(url)
+        assert "private" in response["Cache-Control"], url
+        assert "Cookie" in response["Vary"], url

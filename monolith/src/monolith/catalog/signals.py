@@ -23,7 +23,9 @@ from .models import Category, Product, ProductImage
 
 @receiver(post_save, sender=ProductImage, dispatch_uid="catalog.image_saved_touches_product")
 @receiver(post_delete, sender=ProductImage, dispatch_uid="catalog.image_deleted_touches_product")
-def product_touch_on_image_change(sender: type[ProductImage], instance: ProductImage, **_: Any) -> None:
+def product_touch_on_image_change(
+    sender: type[ProductImage], instance: ProductImage, **_: Any
+) -> None:
     Product.objects.filter(pk=instance.product_id).update(updated_at=timezone.now())
 
 

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from .listing_cache import listing_count
@@ -27,7 +28,12 @@ class CountedPaginator(Paginator):
         return self._known_count
 
 
+# Every page carries this shopper's CSRF token, cart count and login: never for shared caches.
+PER_SHOPPER = cache_control(private=True)
+
+
 @require_GET
+@PER_SHOPPER
 def product_list_page(request: HttpRequest) -> HttpResponse:
     """One page of active products matching the shopper's search, category and sort."""
     query = CatalogQuery(
@@ -62,6 +68,7 @@ def product_list_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@PER_SHOPPER
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A product page with its images, description, price, stock and an add-to-cart form."""
     try:
