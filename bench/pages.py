@@ -792,7 +792,8 @@ def markdown_render(options: PagesOptions, runs: list[SizeRun], facts: RunFacts)
         "load, so every product card and fragment on them was rendered, not read from the "
         "cache. Being one request at a time on an idle server, a cold figure can be lower than "
         "the warm p50 under wrk's concurrent connections: compare it with the bare view's "
-        "latency, not with the warm column. *target* and *met* are issue #11's: a missed one says by how much.",
+        "latency, not with the warm column. *target* and *met* are issue #11's: a missed one "
+        "says by how much.",
         "",
     ]
     if PROFILE_NOTES.exists():

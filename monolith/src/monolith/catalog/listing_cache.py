@@ -40,4 +40,8 @@ def listing_count(*, category: str, search: str, count: Callable[[], int]) -> in
     """The number of listed products for this filter, counted at most once per generation."""
     digest = sha256(f"{category}\x00{search}".encode()).hexdigest()[:32]
     key = f"catalog:listing-count:{listing_generation()}:{digest}"
-    return int(cache.get_or_set(key, count, timeout=COUNT_TTL_SECONDS))
+    counted = cache.get(key)
+    if counted is None:
+        counted = count()
+        cache.set(key, counted, timeout=COUNT_TTL_SECONDS)
+    return int(counted)
