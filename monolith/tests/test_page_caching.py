@@ -175,3 +175,17 @@ def test_shopper_pages_are_never_for_shared_caches(client, lamp):
         response = client.get(url)
         assert "private" in response["Cache-Control"], url
         assert "Cookie" in response["Vary"], url
+
+
+def test_a_price_change_reorders_the_listing_sorted_by_price_on_the_next_request(client, lamp):
+    cheaper = make_product(category=lamp.category, name="Desk lamp", price="20.00")
+    by_price = reverse("catalog:product_list") + "?sort=price"
+
+    def order() -> list[str]:
+        body = client.get(by_price).content.decode()
+        return sorted(("Brass lamp", "Desk lamp"), key=body.index)
+
+    assert order() == ["Desk lamp", "Brass lamp"]
+    cheaper.price = "45.00"
+    cheaper.save()
+    assert order() == ["Brass lamp", "Desk lamp"]

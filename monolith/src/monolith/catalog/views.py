@@ -11,9 +11,16 @@ from django.utils.functional import cached_property
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .listing_cache import listing_count
+from .listing_cache import listing_count, listing_page_ids
 from .models import Product
-from .selectors import SORT_LABELS, CatalogQuery, category_list, product_get, product_list
+from .selectors import (
+    SORT_LABELS,
+    CatalogQuery,
+    category_list,
+    product_get,
+    product_list,
+    products_by_ids,
+)
 
 
 class CountedPaginator(Paginator):
@@ -51,6 +58,16 @@ def product_list_page(request: HttpRequest) -> HttpResponse:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage as error:
         raise Http404(str(error)) from error
+    first = (page.number - 1) * paginator.per_page
+    sliced = products[first : first + paginator.per_page]
+    ids = listing_page_ids(
+        category=query.category,
+        search=query.search,
+        sort=query.effective_sort,
+        page=page.number,
+        ids=lambda: list(sliced.values_list("pk", flat=True)),
+    )
+    page.object_list = products_by_ids(ids)
     categories = list(category_list())
     return render(
         request,
