@@ -3,7 +3,8 @@
 Pages cache each product's markup under its version (catalog/partials/product_card.html,
 catalog/product_detail.html) and the listing's count per catalog generation; these tests
 warm every page that shows a product, change the product, and read the pages again over
-HTTP, on SQLite and on PostgreSQL alike.
+HTTP, on SQLite and on PostgreSQL alike, with the embedded cache of `make run` (LocMem)
+and with the shared Redis cache of the distributed run.
 """
 
 from __future__ import annotations
@@ -44,6 +45,22 @@ def contents(client: Client, urls: dict[str, str]) -> dict[str, bytes]:
         assert response.status_code == 200, (name, url)
         result[name] = response.content
     return result
+
+
+@pytest.fixture(autouse=True, params=["locmem", "redis"])
+def page_cache(request, settings):
+    """Every test twice: on the embedded default cache and on Redis (the distributed run's)."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": request.getfixturevalue("redis_url"),
+            }
+        }
+    from django.core.cache import cache
+
+    cache.clear()
+    return request.param
 
 
 @pytest.fixture
