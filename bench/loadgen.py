@@ -143,9 +143,18 @@ def lua_script_write(directory: Path) -> Path:
 
 
 def wrk_run(
-    *, wrk: str, script: Path, url: str, duration_s: int, settings: LoadSettings
+    *,
+    wrk: str,
+    script: Path,
+    url: str,
+    duration_s: int,
+    settings: LoadSettings,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
-    """Drive `url` for `duration_s` seconds and return what the Lua script reported."""
+    """Drive `url` for `duration_s` seconds and return what the Lua script reported.
+
+    `headers` go with every request (a session cookie, to measure a signed-in shopper).
+    """
     command = [
         wrk,
         f"--threads={settings.threads}",
@@ -153,6 +162,7 @@ def wrk_run(
         f"--duration={duration_s}s",
         f"--timeout={settings.timeout_s}s",
         f"--script={script}",
+        *(f"--header={name}: {value}" for name, value in (headers or {}).items()),
         url,
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -46,13 +46,13 @@ def server_version(url: str) -> str:
     return str(row[0]) if row else "unknown"
 
 
-def product_slug_pick(url: str, *, position: int) -> str:
-    """The slug of the active product at `position` in id order: a fixed page per catalog."""
+def product_slugs_pick(url: str, *, first: int, count: int) -> list[str]:
+    """The slugs of `count` active products from position `first` in id order: fixed per catalog."""
     with psycopg.connect(url) as connection:
-        row = connection.execute(
-            "SELECT slug FROM catalog_product WHERE is_active ORDER BY id OFFSET %s LIMIT 1",
-            (position,),
-        ).fetchone()
-    if row is None:
-        raise LookupError(f"no active product at position {position}")
-    return str(row[0])
+        rows = connection.execute(
+            "SELECT slug FROM catalog_product WHERE is_active ORDER BY id OFFSET %s LIMIT %s",
+            (first, count),
+        ).fetchall()
+    if len(rows) < count:
+        raise LookupError(f"fewer than {count} active products from position {first}")
+    return [str(row[0]) for row in rows]

@@ -39,11 +39,13 @@ def free_port() -> int:
         return port
 
 
-def http_get(port: int, path: str, *, timeout_s: float = 10.0) -> Response:
-    """GET `path` from the server on `port`."""
+def http_get(
+    port: int, path: str, *, timeout_s: float = 10.0, headers: dict[str, str] | None = None
+) -> Response:
+    """GET `path` from the server on `port`, with `headers` if given."""
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout_s)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         return Response(status=response.status, body=response.read())
     finally:

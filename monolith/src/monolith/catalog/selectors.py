@@ -89,3 +89,12 @@ def product_list(*, query: CatalogQuery) -> QuerySet[Product]:
 def product_get(*, slug: str) -> Product:
     """The active product with this slug; raises Product.DoesNotExist otherwise."""
     return _with_images(Product.objects.filter(is_active=True)).get(slug=slug)
+
+
+def products_by_ids(ids: list[int]) -> list[Product]:
+    """These products if still active, images prefetched, in the order given (a listing page)."""
+    found = {
+        product.pk: product
+        for product in _with_images(Product.objects.filter(pk__in=ids, is_active=True))
+    }
+    return [found[pk] for pk in ids if pk in found]

@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from monolith.catalog.listing_cache import listing_changed
 from monolith.catalog.models import Category, Product, ProductImage
 
 from .catalog_generator import CATEGORIES, demo_products, placeholder_png
@@ -93,6 +94,8 @@ def demo_catalog_seed(
         created += size
         if progress:
             progress(created, missing)
+    if created:
+        listing_changed()  # bulk_create sends no post_save: recount the listing
     return SeedResult(
         categories=len(categories),
         products_created=created,

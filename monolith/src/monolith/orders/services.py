@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Now
 
 from monolith.accounts.models import User
 from monolith.cart.models import Cart
@@ -59,7 +60,9 @@ def _reserve_stock(*, product: Product, quantity: int) -> None:
     against the committed value, so at most the available units are ever sold.
     """
     taken = Product.objects.filter(pk=product.pk, is_active=True, stock__gte=quantity).update(
-        stock=F("stock") - quantity
+        # updated_at is the version the catalog's cached fragments are keyed on.
+        stock=F("stock") - quantity,
+        updated_at=Now(),
     )
     if taken != 1:
         raise OutOfStock(product.name)
@@ -135,7 +138,9 @@ def order_place(
 def _release_stock(order: Order) -> None:
     for line in order.lines.order_by("product_id"):
         if line.product_id is not None:  # the product may have been deleted since
-            Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+            Product.objects.filter(pk=line.product_id).update(
+                stock=F("stock") + line.quantity, updated_at=Now()
+            )
 
 
 @transaction.atomic

@@ -1,0 +1,208 @@
+"""The cached storefront stays right: changes show at once, and no shopper sees another's page.
+
+Pages cache each product's markup under its version (catalog/partials/product_card.html,
+catalog/product_detail.html) and the listing's count per catalog generation; these tests
+warm every page that shows a product, change the product, and read the pages again over
+HTTP, on SQLite and on PostgreSQL alike, with the embedded cache of `make run` (LocMem)
+and with the shared Redis cache of the distributed run.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import reverse
+
+from monolith.catalog.models import Product, ProductImage
+from monolith.demo.catalog_generator import placeholder_png
+from monolith.orders.services import order_cancel
+
+from .factories import PASSWORD, make_category, make_order, make_product
+
+pytestmark = pytest.mark.django_db
+
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def pages_showing(product: Product) -> dict[str, str]:
+    """Every shopper page that shows this product: listing, its category, a search, its page."""
+    listing = reverse("catalog:product_list")
+    return {
+        "catalog": listing,
+        "category": f"{listing}?category={product.category.slug}",
+        "search": f"{listing}?q={product.name.split()[0]}",
+        "product": reverse("catalog:product_detail", args=[product.slug]),
+    }
+
+
+def contents(client: Client, urls: dict[str, str]) -> dict[str, bytes]:
+    result = {}
+    for name, url in urls.items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, url)
+        result[name] = response.content
+    return result
+
+
+@pytest.fixture(autouse=True, params=["locmem", "redis"])
+def page_cache(request, settings):
+    """Every test twice: on the embedded default cache and on Redis (the distributed run's)."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": request.getfixturevalue("redis_url"),
+            }
+        }
+    from django.core.cache import cache
+
+    cache.clear()
+    return request.param
+
+
+@pytest.fixture
+def lamp():
+    return make_product(category=make_category("Lighting"), name="Brass lamp", price="30.00")
+
+
+def test_a_price_change_shows_on_the_next_request_to_every_page(client, lamp):
+    assert all(
+        b"\xe2\x82\xac30.00" in body for body in contents(client, pages_showing(lamp)).values()
+    )
+    lamp.price = "27.40"
+    lamp.save()
+    after = contents(client, pages_showing(lamp))
+    assert all(b"\xe2\x82\xac27.40" in body for body in after.values()), after.keys()
+    assert not any(b"\xe2\x82\xac30.00" in body for body in after.values())
+
+
+def test_a_name_change_shows_on_the_next_request_to_every_page(client, lamp):
+    contents(client, pages_showing(lamp))
+    lamp.name = "Copper lamp"
+    lamp.save()
+    after = contents(client, pages_showing(lamp))
+    assert all(b"Copper lamp" in body for body in after.values())
+    assert not any(b"Brass lamp" in body for body in after.values())
+
+
+def test_a_stock_change_shows_on_the_next_request_to_every_page(client, lamp):
+    assert all(b"In stock" in body for body in contents(client, pages_showing(lamp)).values())
+    lamp.stock = 3
+    lamp.save()
+    after = contents(client, pages_showing(lamp))
+    assert all(b"Only 3 left" in body for body in after.values())
+
+
+def test_stock_reserved_and_released_by_orders_shows_at_once(client, lamp):
+    """Checkout takes stock with a bulk UPDATE, which must move the cached version too."""
+    contents(client, pages_showing(lamp))
+    order = make_order((lamp, 6))
+    assert all(b"Only 4 left" in body for body in contents(client, pages_showing(lamp)).values())
+    order_cancel(order=order, cause="test")
+    assert all(b"In stock" in body for body in contents(client, pages_showing(lamp)).values())
+
+
+def test_an_image_change_shows_on_the_next_request_to_every_page(client, lamp, media_root):
+    before = contents(client, pages_showing(lamp))
+    assert not any(b"Lamp in the window" in body for body in before.values())
+    png = placeholder_png(colour=(200, 160, 90), label="lamp", size=32)
+    image = ProductImage.objects.create(
+        product=lamp, image=ContentFile(png, name="lamp.png"), alt_text="Lamp in the window"
+    )
+    assert all(
+        b"Lamp in the window" in body for body in contents(client, pages_showing(lamp)).values()
+    )
+    image.alt_text = "Lamp on a desk"
+    image.save()
+    assert all(b"Lamp on a desk" in body for body in contents(client, pages_showing(lamp)).values())
+    image.delete()
+    after = contents(client, pages_showing(lamp))
+    assert not any(b"Lamp on a desk" in body for body in after.values())
+
+
+def test_the_listing_count_follows_products_added_and_withdrawn(client, lamp):
+    listing = reverse("catalog:product_list")
+    assert b"1 product" in client.get(listing).content
+    second = make_product(category=lamp.category, name="Floor lamp")
+    assert b"2 products" in client.get(listing).content
+    second.is_active = False
+    second.save()
+    body = client.get(listing).content
+    assert b"1 product" in body
+    assert b"Floor lamp" not in body
+
+
+def test_two_shoppers_interleaved_never_see_each_others_cart_messages_token_or_login(lamp, shopper):
+    alice, guest = Client(), Client()
+    assert (
+        alice.post(
+            reverse("accounts:login"), {"username": "alice", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    urls = pages_showing(lamp)
+    for name, url in urls.items():
+        # Alice adds to her cart without JavaScript: a redirect back, then a message.
+        added = alice.post(reverse("cart:add", args=[lamp.pk]), {"quantity": "2", "next": url})
+        assert added.status_code == 302
+        alice_page = alice.get(url).content
+        guest_page = guest.get(url).content
+        assert b"Log out" in alice_page, name
+        assert b"Log out" not in guest_page, name
+        assert b"alice" in alice_page, name
+        assert b"alice" not in guest_page, name
+        assert "to your cart." in messages_shown(alice_page), name
+        assert messages_shown(guest_page) == "", name
+        alice_tokens = set(CSRF_INPUT.findall(alice_page))
+        guest_tokens = set(CSRF_INPUT.findall(guest_page))
+        assert alice_tokens, name
+        assert guest_tokens, name
+        assert not alice_tokens & guest_tokens, name
+        assert mini_cart_count(guest_page) == 0, name
+    # Two units per page visit, four pages: the header counted every one of them.
+    assert mini_cart_count(alice.get(urls["catalog"]).content) == 2 * len(urls)
+
+
+def messages_shown(page: bytes) -> str:
+    """The text of the page's messages region, tags stripped."""
+    region = page.split(b'id="messages"', 1)[1].split(b"</div>", 1)[0]
+    return re.sub(r"<[^>]+>", "", region.split(b">", 1)[1].decode()).strip()
+
+
+def mini_cart_count(page: bytes) -> int:
+    found = re.search(rb'class="mini-cart__count[^"]*">(\d+)<', page)
+    assert found, "no mini-cart in the page"
+    return int(found.group(1))
+
+
+def test_the_mini_cart_counts_what_the_shopper_added_on_the_next_page(client, lamp):
+    listing = reverse("catalog:product_list")
+    assert mini_cart_count(client.get(listing).content) == 0
+    client.post(reverse("cart:add", args=[lamp.pk]), {"quantity": "3"})
+    assert mini_cart_count(client.get(listing).content) == 3
+    assert mini_cart_count(client.get(pages_showing(lamp)["product"]).content) == 3
+    assert mini_cart_count(Client().get(listing).content) == 0
+
+
+def test_shopper_pages_are_never_for_shared_caches(client, lamp):
+    for url in pages_showing(lamp).values():
+        response = client.get(url)
+        assert "private" in response["Cache-Control"], url
+        assert "Cookie" in response["Vary"], url
+
+
+def test_a_price_change_reorders_the_listing_sorted_by_price_on_the_next_request(client, lamp):
+    cheaper = make_product(category=lamp.category, name="Desk lamp", price="20.00")
+    by_price = reverse("catalog:product_list") + "?sort=price"
+
+    def order() -> list[str]:
+        body = client.get(by_price).content.decode()
+        return sorted(("Brass lamp", "Desk lamp"), key=body.index)
+
+    assert order() == ["Desk lamp", "Brass lamp"]
+    cheaper.price = "45.00"
+    cheaper.save()
+    assert order() == ["Brass lamp", "Desk lamp"]
