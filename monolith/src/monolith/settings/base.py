@@ -29,6 +29,16 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# The headless storefront (frontend/headless) is served on its own origin and calls /api/v1/
+# across origins. Only origins on this allow-list get CORS headers; the app authenticates with
+# the API's token scheme (Authorization header), so no cookies cross origins and no cookie CSRF
+# applies to it.
+CORS_ALLOWED_ORIGINS = env.list(
+    "TESSERA_CORS_ALLOWED_ORIGINS", default=["http://127.0.0.1:8004", "http://localhost:8004"]
+)
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_CREDENTIALS = False
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -42,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "corsheaders",
     "monolith.core",
     "monolith.accounts",
     "monolith.catalog",
@@ -57,6 +68,8 @@ MIDDLEWARE = [
     # First, so the latency it records (tessera_http_request_duration_seconds) includes the rest.
     "tessera_contract.telemetry.django.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before CommonMiddleware, so preflight and error answers carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

