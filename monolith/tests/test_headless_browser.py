@@ -19,10 +19,10 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 from django.test import override_settings
 from playwright.sync_api import expect
+from tessera_testsupport.browser import chromium, chromium_missing_reason, screenshot_path
 
 from monolith.orders.state_machine import OrderStatus
 
-from .browser import chromium, chromium_missing_reason, screenshot_path
 from .factories import PASSWORD, make_category, make_order, make_product, make_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
