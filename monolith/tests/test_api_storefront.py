@@ -163,3 +163,107 @@ def test_throttling_answers_429_with_retry_after(api, monkeypatch, catalog):
     assert responses[-1]["Content-Type"] == PROBLEM
     assert int(responses[-1]["Retry-After"]) > 0
     assert responses[-1].json()["type"] == "/problems/rate-limited"
+
+
+HEADLESS = "http://127.0.0.1:8004"
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Canal Street",
+    "postal_code": "1011",
+    "city": "Amsterdam",
+    "country": "NL",
+}
+
+
+@pytest.fixture
+def signed_in(api, shopper):
+    api.force_authenticate(shopper)
+    return api
+
+
+def _cart_with(api, *lines):
+    cart = api.post("/api/v1/carts").json()
+    for product, quantity in lines:
+        added = api.post(
+            f"/api/v1/carts/{cart['id']}/lines", {"sku": product.sku, "quantity": quantity},
+            format="json",
+        )
+        assert added.status_code == 200, added.json()
+    return cart["id"]
+
+
+def _checkout(api, cart_id, **changes):
+    body = {
+        "cart_id": cart_id,
+        "shipping_address": ADDRESS,
+        "return_url": f"{HEADLESS}/#/orders/next",
+        **changes,
+    }
+    return api.post("/api/v1/orders", body, format="json")
+
+
+def test_checkout_turns_the_cart_into_an_order_and_a_payment_page(signed_in, catalog, shopper):
+    mug = catalog["products"][0]
+    stock_before = mug.stock
+    cart_id = _cart_with(signed_in, (mug, 2))
+
+    response = _checkout(signed_in, cart_id)
+
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert response["Location"].endswith(f"/api/v1/orders/{order['id']}")
+    assert order["status"] == "pending_payment"
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [(mug.sku, 2)]
+    assert order["shipping_address"]["city"] == "Amsterdam"
+    assert order["payment_url"].startswith("http://127.0.0.1:8003/pay?")
+    assert f"reference={order['payment_reference']}" in order["payment_url"]
+    assert "return_url=http%3A%2F%2F127.0.0.1%3A8004%2F%23%2Forders%2Fnext" in order["payment_url"]
+    mug.refresh_from_db()
+    assert mug.stock == stock_before - 2
+    assert signed_in.get(f"/api/v1/carts/{cart_id}").json()["item_count"] == 0
+    mine = signed_in.get("/api/v1/orders").json()["results"]
+    assert [(o["number"], o["status"]) for o in mine] == [(order["number"], "pending_payment")]
+    assert shopper.orders.get().email == shopper.email  # the account's, none given
+
+
+def test_checkout_needs_a_signed_in_shopper(api, catalog):
+    cart_id = _cart_with(api, (catalog["products"][0], 1))
+    response = _checkout(api, cart_id)
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_checkout_refuses_a_return_url_off_the_storefront_origins(signed_in, catalog):
+    cart_id = _cart_with(signed_in, (catalog["products"][0], 1))
+    response = _checkout(signed_in, cart_id, return_url="https://evil.example/#/orders/next")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"detail": "Not on an allowed storefront origin.", "pointer": "/return_url"}
+    ]
+
+
+def test_checkout_errors_are_precise(signed_in, catalog):
+    mug = catalog["products"][0]
+    empty = _checkout(signed_in, _cart_with(signed_in))
+    assert empty.status_code == 422
+    assert empty.json()["type"] == "/problems/business-rule"
+
+    unknown = _checkout(signed_in, str(uuid.uuid4()))
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"] == [{"detail": "No such cart.", "pointer": "/cart_id"}]
+
+    bad_country = _checkout(
+        signed_in, _cart_with(signed_in, (mug, 1)), shipping_address={**ADDRESS, "country": "XX"}
+    )
+    assert bad_country.status_code == 400
+    assert bad_country.json()["errors"][0]["pointer"] == "/shipping_address/country"
+
+    cart_id = _cart_with(signed_in, (mug, 1))  # a signed-in shopper's one cart: 2 units now
+    mug.stock = 1
+    mug.save()
+    sold_out = _checkout(signed_in, cart_id)
+    assert sold_out.status_code == 422
+    assert mug.name in sold_out.json()["detail"]
+    assert signed_in.get(f"/api/v1/carts/{cart_id}").json()["item_count"] == 2  # nothing taken
+    mug.refresh_from_db()
+    assert mug.stock == 1

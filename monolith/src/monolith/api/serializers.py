@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from monolith.cart.services import MAX_QUANTITY_PER_LINE
 from monolith.catalog.models import Category, Product, ProductImage
 from monolith.catalog.selectors import SORT_ORDERINGS
+from monolith.orders.countries import COUNTRY_NAMES
 from monolith.orders.models import Order, OrderLine, OrderTransition
+from monolith.orders.services import ShippingAddress
 
 # Text may hold anything but NUL, which DRF (and PostgreSQL) refuse; saying so as a schema
 # `pattern` keeps the contract honest about what gets a 400. Patterns use `$`, not `\Z`:
@@ -172,3 +177,55 @@ class TokenRequestSerializer(serializers.Serializer[dict[str, str]]):
 
 class TokenSerializer(serializers.Serializer[object]):
     token = serializers.CharField(source="key", read_only=True)
+
+
+class ShippingAddressInputSerializer(serializers.Serializer[ShippingAddress]):
+    """Where to ship, with the same limits as the checkout form of the pages."""
+
+    name = serializers.CharField(max_length=200, validators=[NO_NUL_CHARACTERS])
+    line1 = serializers.CharField(max_length=200, validators=[NO_NUL_CHARACTERS])
+    line2 = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", validators=[NO_NUL_CHARACTERS]
+    )
+    postal_code = serializers.CharField(max_length=20, validators=[NO_NUL_CHARACTERS])
+    city = serializers.CharField(max_length=120, validators=[NO_NUL_CHARACTERS])
+    # A pattern, not an enum of 249 codes in the contract; unknown codes get a 400 all the same.
+    country = serializers.CharField(
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Z]{2}$")],
+        help_text="ISO 3166-1 alpha-2 code, such as NL.",
+    )
+
+    def validate_country(self, value: str) -> str:
+        if value not in COUNTRY_NAMES:
+            raise serializers.ValidationError("Not an ISO 3166-1 alpha-2 country code.")
+        return value
+
+
+class OrderCreateSerializer(serializers.Serializer[dict[str, object]]):
+    cart_id = serializers.UUIDField(help_text="The cart to check out; it is empty afterwards.")
+    email = serializers.EmailField(
+        required=False, help_text="Where the confirmation goes; the account's email when left out."
+    )
+    shipping_address = ShippingAddressInputSerializer()
+    return_url = serializers.URLField(
+        max_length=2000,
+        help_text="Where the payment page sends the shopper back; on an allowed origin.",
+    )
+
+    def validate_return_url(self, value: str) -> str:
+        # Only the storefront apps on the CORS allow-list: anything else would turn checkout
+        # into an open redirect through the payment page.
+        parts = urlsplit(value)
+        if f"{parts.scheme}://{parts.netloc}" not in settings.CORS_ALLOWED_ORIGINS:
+            raise serializers.ValidationError("Not on an allowed storefront origin.")
+        return value
+
+
+class OrderCheckoutSerializer(OrderDetailSerializer):
+    payment_url = serializers.URLField(
+        read_only=True, help_text="The payment provider's page for this order: send the shopper."
+    )
+
+    class Meta(OrderDetailSerializer.Meta):
+        fields = [*OrderDetailSerializer.Meta.fields, "payment_url"]

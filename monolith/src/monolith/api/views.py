@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.authtoken.models import Token
@@ -30,7 +31,8 @@ from monolith.catalog.selectors import (
     product_list,
 )
 from monolith.orders.models import Order
-from monolith.orders.selectors import order_get_for_user, order_list_for_user
+from monolith.orders.selectors import order_get_for_user, order_list_for_user, payment_page_url
+from monolith.orders.services import ShippingAddress, order_place
 
 from . import serializers
 from .pagination import StableCursorPagination
@@ -190,7 +192,7 @@ class CartLineView(APIView):
 
 
 class OrderListView(generics.ListAPIView[Order]):
-    """The signed-in shopper's orders, newest first."""
+    """The signed-in shopper's orders, newest first; a POST checks out a cart."""
 
     serializer_class = serializers.OrderSummarySerializer
     pagination_class = StableCursorPagination
@@ -199,6 +201,41 @@ class OrderListView(generics.ListAPIView[Order]):
 
     def get_queryset(self) -> QuerySet[Order]:
         return order_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(
+        request=serializers.OrderCreateSerializer,
+        responses={201: serializers.OrderCheckoutSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """Check out a cart: an order pending payment, and the page where the shopper pays."""
+        # The same order_place as the pages' checkout: prices frozen, stock reserved and the
+        # cart emptied in one transaction. API orders belong to a signed-in shopper, because
+        # the API shows orders only to their owner (guests check out on the pages).
+        body = serializers.OrderCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            cart = _cart_for(request, data["cart_id"])
+        except NotFound as error:
+            raise ValidationError({"cart_id": ["No such cart."]}) from error
+        email = data.get("email") or request.user.email
+        if not email:
+            raise ValidationError({"email": ["This account has no email: give one."]})
+        order = order_place(
+            cart=cart,
+            email=email,
+            shipping=ShippingAddress(**data["shipping_address"]),
+            user=request.user,  # type: ignore[arg-type]
+        )
+        order = order_get_for_user(public_id=order.public_id, user=request.user)  # type: ignore[arg-type]
+        order.payment_url = payment_page_url(order=order, return_url=data["return_url"])  # type: ignore[attr-defined]
+        response = Response(
+            serializers.OrderCheckoutSerializer(order).data, status=status.HTTP_201_CREATED
+        )
+        response["Location"] = request.build_absolute_uri(
+            reverse("api:order_detail", kwargs={"order_id": order.public_id})
+        )
+        return response
 
 
 class OrderDetailView(APIView):
