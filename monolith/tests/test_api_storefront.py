@@ -1,6 +1,7 @@
 """The storefront API through HTTP: catalog, carts, orders, auth, and problem+json errors."""
 
 import uuid
+from urllib.parse import quote
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -185,7 +186,8 @@ def _cart_with(api, *lines):
     cart = api.post("/api/v1/carts").json()
     for product, quantity in lines:
         added = api.post(
-            f"/api/v1/carts/{cart['id']}/lines", {"sku": product.sku, "quantity": quantity},
+            f"/api/v1/carts/{cart['id']}/lines",
+            {"sku": product.sku, "quantity": quantity},
             format="json",
         )
         assert added.status_code == 200, added.json()
@@ -196,7 +198,7 @@ def _checkout(api, cart_id, **changes):
     body = {
         "cart_id": cart_id,
         "shipping_address": ADDRESS,
-        "return_url": f"{HEADLESS}/#/orders/next",
+        "return_url": HEADLESS + "/#/orders/{order_id}",
         **changes,
     }
     return api.post("/api/v1/orders", body, format="json")
@@ -217,7 +219,8 @@ def test_checkout_turns_the_cart_into_an_order_and_a_payment_page(signed_in, cat
     assert order["shipping_address"]["city"] == "Amsterdam"
     assert order["payment_url"].startswith("http://127.0.0.1:8003/pay?")
     assert f"reference={order['payment_reference']}" in order["payment_url"]
-    assert "return_url=http%3A%2F%2F127.0.0.1%3A8004%2F%23%2Forders%2Fnext" in order["payment_url"]
+    back = quote(f"{HEADLESS}/#/orders/{order['id']}", safe="")
+    assert f"return_url={back}" in order["payment_url"]
     mug.refresh_from_db()
     assert mug.stock == stock_before - 2
     assert signed_in.get(f"/api/v1/carts/{cart_id}").json()["item_count"] == 0

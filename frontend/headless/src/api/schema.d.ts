@@ -114,10 +114,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The signed-in shopper's orders, newest first. */
+        /** @description The signed-in shopper's orders, newest first; a POST checks out a cart. */
         get: operations["orders_list"];
         put?: never;
-        post?: never;
+        /** @description Check out a cart: an order pending payment, and the page where the shopper pays. */
+        post: operations["orders_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -431,6 +432,50 @@ export interface components {
             /** Format: int64 */
             readonly stock: number;
         };
+        OrderCheckout: {
+            /** Format: date-time */
+            readonly created_at: string;
+            currency: string;
+            /** Format: uuid */
+            readonly id: string;
+            readonly lines: components["schemas"]["OrderLine"][];
+            readonly number: string;
+            readonly payment_reference: string;
+            /**
+             * Format: uri
+             * @description The payment provider's page for this order: send the shopper.
+             */
+            readonly payment_url: string;
+            /** Format: decimal */
+            shipping: string;
+            readonly shipping_address: components["schemas"]["ShippingAddress"];
+            status?: components["schemas"]["OrderStatusEnum"];
+            /** Format: decimal */
+            subtotal: string;
+            /** Format: decimal */
+            tax: string;
+            readonly timeline: components["schemas"]["OrderTransition"][];
+            /** Format: decimal */
+            total: string;
+        };
+        OrderCreateRequest: {
+            /**
+             * Format: uuid
+             * @description The cart to check out; it is empty afterwards.
+             */
+            cart_id: string;
+            /**
+             * Format: email
+             * @description Where the confirmation goes; the account's email when left out.
+             */
+            email?: string;
+            /**
+             * Format: uri
+             * @description Where the payment page sends the shopper back, on an allowed storefront origin; `{order_id}` in it becomes the new order's id.
+             */
+            return_url: string;
+            shipping_address: components["schemas"]["ShippingAddressInputRequest"];
+        };
         OrderDetail: {
             /** Format: date-time */
             readonly created_at: string;
@@ -524,6 +569,16 @@ export interface components {
             readonly line2: string;
             readonly name: string;
             readonly postal_code: string;
+        };
+        /** @description Where to ship, with the same limits as the checkout form of the pages. */
+        ShippingAddressInputRequest: {
+            city: string;
+            /** @description ISO 3166-1 alpha-2 code, such as NL. */
+            country: string;
+            line1: string;
+            line2?: string;
+            name: string;
+            postal_code: string;
         };
         Token: {
             readonly token: string;
@@ -1912,6 +1967,101 @@ export interface operations {
             };
             /** @description The requested media type is not offered. */
             406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["problem-details"];
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["problem-details"];
+                };
+            };
+        };
+    };
+    orders_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderCheckout"];
+                };
+            };
+            /** @description Malformed request or invalid parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["problem-details"];
+                };
+            };
+            /** @description Authentication failed. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["problem-details"];
+                };
+            };
+            /** @description Not allowed, or the CSRF check failed for a session. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["problem-details"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["problem-details"];
+                };
+            };
+            /** @description The requested media type is not offered. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["problem-details"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["problem-details"];
+                };
+            };
+            /** @description A business rule refused the request (stock, quantity limits). */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -210,7 +210,10 @@ class OrderCreateSerializer(serializers.Serializer[dict[str, object]]):
     shipping_address = ShippingAddressInputSerializer()
     return_url = serializers.URLField(
         max_length=2000,
-        help_text="Where the payment page sends the shopper back; on an allowed origin.",
+        help_text=(
+            "Where the payment page sends the shopper back, on an allowed storefront origin;"
+            " `{order_id}` in it becomes the new order's id."
+        ),
     )
 
     def validate_return_url(self, value: str) -> str:

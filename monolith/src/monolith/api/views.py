@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from monolith.accounts.models import User
 from monolith.cart.models import Cart
 from monolith.cart.selectors import CartSummary, cart_summary
 from monolith.cart.services import cart_add_product, cart_remove_product, cart_set_quantity
@@ -36,6 +37,8 @@ from monolith.orders.services import ShippingAddress, order_place
 
 from . import serializers
 from .pagination import StableCursorPagination
+
+ORDER_ID_PLACEHOLDER = "{order_id}"
 
 
 class TokenCreateView(APIView):
@@ -126,6 +129,14 @@ def _cart_for(request: Request, cart_id: uuid.UUID) -> Cart:
     return cart
 
 
+def _signed_in_user(request: Request) -> User:
+    """The shopper behind a view that requires IsAuthenticated, typed as the user it is."""
+    user = request.user
+    if not isinstance(user, User):
+        raise AuthenticationFailed()
+    return user
+
+
 def _product_for_sale(sku: str) -> Product | None:
     return Product.objects.filter(sku=sku, is_active=True).first()
 
@@ -200,7 +211,7 @@ class OrderListView(generics.ListAPIView[Order]):
     cursor_ordering = ("-created_at", "-id")
 
     def get_queryset(self) -> QuerySet[Order]:
-        return order_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+        return order_list_for_user(user=_signed_in_user(self.request))
 
     @extend_schema(
         request=serializers.OrderCreateSerializer,
@@ -218,17 +229,21 @@ class OrderListView(generics.ListAPIView[Order]):
             cart = _cart_for(request, data["cart_id"])
         except NotFound as error:
             raise ValidationError({"cart_id": ["No such cart."]}) from error
-        email = data.get("email") or request.user.email
+        user = _signed_in_user(request)
+        email = data.get("email") or user.email
         if not email:
             raise ValidationError({"email": ["This account has no email: give one."]})
         order = order_place(
             cart=cart,
             email=email,
             shipping=ShippingAddress(**data["shipping_address"]),
-            user=request.user,  # type: ignore[arg-type]
+            user=user,
         )
-        order = order_get_for_user(public_id=order.public_id, user=request.user)  # type: ignore[arg-type]
-        order.payment_url = payment_page_url(order=order, return_url=data["return_url"])  # type: ignore[attr-defined]
+        order = order_get_for_user(public_id=order.public_id, user=user)
+        # The client cannot know the order's id before this call, so it may leave a
+        # placeholder in its return_url (as Stripe's success_url does with its session id).
+        return_url = data["return_url"].replace(ORDER_ID_PLACEHOLDER, str(order.public_id))
+        order.payment_url = payment_page_url(order=order, return_url=return_url)  # type: ignore[attr-defined]
         response = Response(
             serializers.OrderCheckoutSerializer(order).data, status=status.HTTP_201_CREATED
         )
@@ -245,7 +260,7 @@ class OrderDetailView(APIView):
     def get(self, request: Request, order_id: uuid.UUID) -> Response:
         """One of the signed-in shopper's orders, with lines, timeline and address."""
         try:
-            order = order_get_for_user(public_id=order_id, user=request.user)  # type: ignore[arg-type]
+            order = order_get_for_user(public_id=order_id, user=_signed_in_user(request))
         except Order.DoesNotExist as error:
             raise NotFound("No such order.") from error
         return Response(serializers.OrderDetailSerializer(order).data)
