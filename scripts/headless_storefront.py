@@ -18,8 +18,8 @@ APP_DIR = Path(__file__).resolve().parent.parent / "frontend" / "headless"
 DIST = APP_DIR / "dist"
 BIN = Path(sys.executable).parent
 SOURCES = ("src", "index.html", "package-lock.json", "vite.config.ts", "tsconfig.json")
-# The shared stylesheet is part of the bundle, so a change to it rebuilds too.
-SHARED = (APP_DIR.parent / "static" / "css",)
+# The shared stylesheet and icon are part of the bundle, so a change to them rebuilds too.
+SHARED = (APP_DIR.parent / "static",)
 
 
 def newest_source_mtime() -> float:

@@ -78,7 +78,21 @@ def media_root(tmp_path, settings):
 
 
 @pytest.fixture
-def running_stack(request, transactional_db, live_server, rabbitmq_url, tmp_path, settings):
+def sandbox_extra_return_origins() -> list[str]:
+    """Shops besides the live server that the pay page may send shoppers back to."""
+    return []
+
+
+@pytest.fixture
+def running_stack(
+    request,
+    transactional_db,
+    live_server,
+    rabbitmq_url,
+    tmp_path,
+    settings,
+    sandbox_extra_return_origins,
+):
     """Sandbox, webhook functions and a monolith worker as subprocesses on real RabbitMQ,
     around the live server and its test database (see running_stack.py).
 
@@ -90,7 +104,7 @@ def running_stack(request, transactional_db, live_server, rabbitmq_url, tmp_path
 
     with running_stack_start(
         rabbitmq_url=rabbitmq_url,
-        return_origin=live_server.url,
+        return_origins=[live_server.url, *sandbox_extra_return_origins],
         logs=tmp_path / "stack",
         worker_environment=getattr(request, "param", None),
     ) as stack:

@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,13 +254,14 @@ def _queues_purge(broker_url: str) -> list[Queue]:
 def running_stack_start(
     *,
     rabbitmq_url: str,
-    return_origin: str,
+    return_origins: Sequence[str],
     logs: Path,
     worker_environment: Mapping[str, str] | None = None,
 ) -> Iterator[RunningStack]:
     """Start sandbox, functions and worker against the current test database; stop them after.
 
-    `return_origin` is the live server the pay page may send shoppers back to;
+    `return_origins` are the shops the pay page may send shoppers back to (the live server,
+    and the headless storefront when a test serves it);
     `worker_environment` overrides the worker's settings (e.g. the inbox sweep's timing).
     """
     logs.mkdir(parents=True, exist_ok=True)
@@ -276,7 +277,7 @@ def running_stack_start(
         SANDBOX_CARRIER_WEBHOOK_URL=f"{functions_url}/webhooks/carrier",
         SANDBOX_PAYMENT_SECRETS=PAYMENT_SECRET,
         SANDBOX_CARRIER_SECRETS=carrier_secret,
-        SANDBOX_RETURN_ORIGINS=return_origin,
+        SANDBOX_RETURN_ORIGINS=",".join(return_origins),
         SANDBOX_RETRY_BASE_SECONDS="0.2",
         SANDBOX_IN_TRANSIT_DELAY_SECONDS="0.5",
         SANDBOX_DELIVERED_DELAY_SECONDS="1",

@@ -13,7 +13,7 @@ import time
 
 import pytest
 from django.db import models
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 from tessera_testsupport import service_missing
 from tessera_testsupport.browser import (
     chromium,
@@ -26,7 +26,8 @@ from tessera_testsupport.browser import (
 from monolith.orders.models import Order
 from monolith.orders.state_machine import OrderStatus
 
-from .factories import PASSWORD, make_category, make_product
+from .admin_steps import staff_fulfils
+from .factories import make_category, make_product
 from .running_stack import RunningStack
 
 pytestmark = [
@@ -73,22 +74,6 @@ def _status_badge_wait(page: Page, label: str) -> float:
     started = time.monotonic()
     page.locator("#order-status .badge", has_text=label).wait_for(timeout=LIVE_UPDATE_TIMEOUT_MS)
     return time.monotonic() - started
-
-
-def _staff_fulfils(browser: Browser, base_url: str, *, username: str, order_number: str) -> None:
-    """Staff log in to the admin in a browser of their own and mark the order fulfilled."""
-    context = browser.new_context()
-    admin = context.new_page()
-    admin.goto(f"{base_url}/admin/login/?next=/admin/orders/order/")
-    admin.get_by_label("Username").fill(username)
-    admin.get_by_label("Password").fill(PASSWORD)
-    admin.get_by_role("button", name="Log in").click()
-    admin.get_by_role("link", name=order_number).wait_for()
-    admin.get_by_role("row", name=re.compile(order_number)).get_by_role("checkbox").check()
-    admin.locator("select[name=action]").select_option("mark_orders_fulfilled")
-    admin.get_by_role("button", name="Go").click()
-    admin.get_by_text("Marked fulfilled: 1 order(s).").wait_for()
-    context.close()
 
 
 def test_shopper_adds_two_products_without_a_page_load_and_declines_to_pay(
@@ -177,7 +162,7 @@ def test_shopper_pays_and_the_order_page_follows_to_delivered_without_a_reload(
 
         # Playwright's sync API runs an event loop here: the database is read after the block.
         order_number = page.get_by_role("heading", name="Order TS-").inner_text().split()[-1]
-        _staff_fulfils(
+        staff_fulfils(
             browser, live_server.url, username=staff_user.username, order_number=order_number
         )
 

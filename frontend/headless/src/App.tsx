@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { setToken, token } from "./api/client";
 import { parseRoute, type Route } from "./route";
 import { CartPage } from "./views/CartPage";
+import { Checkout } from "./views/Checkout";
 import { Catalog } from "./views/Catalog";
 import { OrderPage, Orders } from "./views/Orders";
 import { ProductPage } from "./views/ProductPage";
@@ -21,7 +22,8 @@ function Page({ route }: { route: Route }) {
   switch (route.name) {
     case "product": return <ProductPage slug={route.slug} />;
     case "cart": return <CartPage />;
-    case "signin": return <SignIn />;
+    case "checkout": return <Checkout />;
+    case "signin": return <SignIn next={route.next} />;
     case "orders": return <Orders />;
     case "order": return <OrderPage id={route.id} />;
     default: return <Catalog query={route.query} />;
@@ -38,20 +40,31 @@ export function App() {
     <>
       <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>Skip to content</a>
       <header className="site-header">
-        <div className="container">
-          <a className="brand" href="#/">Tessera</a>
-          <nav aria-label="Main">
-            <a href="#/">Catalog</a> <a href="#/cart">Cart</a> <a href="#/orders">Orders</a>{" "}
-            {signedIn ? (
-              <button className="link-button" type="button" onClick={() => { setToken(null); window.location.hash = "#/"; }}>Sign out</button>
-            ) : (
-              <a href="#/signin">Sign in</a>
-            )}
+        <div className="container site-header__inner">
+          <a className="brand" href="#/">
+            <span className="brand__mark" aria-hidden="true"><span></span><span></span><span></span><span></span></span>
+            <span className="brand__name">Tessera</span>
+          </a>
+          <nav className="site-nav" aria-label="Main">
+            <ul role="list">
+              <li><a href="#/" aria-current={route.name === "catalog" ? "page" : undefined}>Catalog</a></li>
+              <li><a href="#/cart" aria-current={route.name === "cart" ? "page" : undefined}>Cart</a></li>
+              <li><a href="#/orders" aria-current={route.name === "orders" ? "page" : undefined}>Orders</a></li>
+              <li>
+                {signedIn ? (
+                  <button className="link-button" type="button" onClick={() => { setToken(null); window.location.hash = "#/"; }}>Sign out</button>
+                ) : (
+                  <a href="#/signin" aria-current={route.name === "signin" ? "page" : undefined}>Sign in</a>
+                )}
+              </li>
+            </ul>
           </nav>
         </div>
       </header>
-      <main id="main" className="container" tabIndex={-1} ref={main}>
-        <Page route={route} />
+      <main id="main" className="site-main" tabIndex={-1} ref={main}>
+        <div className="container">
+          <Page route={route} />
+        </div>
       </main>
     </>
   );

@@ -3,7 +3,8 @@ export type Route =
   | { name: "catalog"; query: URLSearchParams }
   | { name: "product"; slug: string }
   | { name: "cart" }
-  | { name: "signin" }
+  | { name: "checkout" }
+  | { name: "signin"; next?: string }
   | { name: "orders" }
   | { name: "order"; id: string };
 
@@ -12,7 +13,12 @@ export function parseRoute(hash: string): Route {
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "products" && parts[1]) return { name: "product", slug: parts[1] };
   if (parts[0] === "cart") return { name: "cart" };
-  if (parts[0] === "signin") return { name: "signin" };
+  if (parts[0] === "checkout") return { name: "checkout" };
+  if (parts[0] === "signin") {
+    // Only a route of this app, never a URL: `next` must not become an open redirect.
+    const next = new URLSearchParams(search).get("next");
+    return next && /^[a-z/0-9-]+$/.test(next) ? { name: "signin", next } : { name: "signin" };
+  }
   if (parts[0] === "orders" && parts[1]) return { name: "order", id: parts[1] };
   if (parts[0] === "orders") return { name: "orders" };
   return { name: "catalog", query: new URLSearchParams(search) };

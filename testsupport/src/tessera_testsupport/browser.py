@@ -100,10 +100,11 @@ def _asset_answer_check(page: Page, url: str, expected_type: str) -> str | None:
     return None
 
 
-def page_assets_assert_loaded(page: Page, watch: PageAssetsWatch) -> None:
+def page_assets_assert_loaded(page: Page, watch: PageAssetsWatch, *, htmx: bool = True) -> None:
     """The page's stylesheets and scripts answer 200 with their types; nothing failed.
 
-    Call once the page has loaded and before the test clicks anything.
+    Call once the page has loaded and before the test clicks anything. `htmx=False` for a
+    page that is not server-rendered (the headless storefront's bundle has no htmx).
     """
     page.wait_for_load_state("load")
     stylesheets: list[str] = page.eval_on_selector_all(
@@ -114,7 +115,7 @@ def page_assets_assert_loaded(page: Page, watch: PageAssetsWatch) -> None:
     )
     if not stylesheets:
         pytest.fail(f"{page.url} links no stylesheet", pytrace=False)
-    if not any("htmx" in src for src in scripts):
+    if htmx and not any("htmx" in src for src in scripts):
         pytest.fail(f"{page.url} loads no htmx script: {scripts}", pytrace=False)
     problems = [
         problem
@@ -128,5 +129,7 @@ def page_assets_assert_loaded(page: Page, watch: PageAssetsWatch) -> None:
     if problems:
         listed = "\n  ".join(problems)
         pytest.fail(f"{page.url}: its own assets did not load:\n  {listed}", pytrace=False)
-    if page.evaluate("typeof window.htmx") != "object":
+    if not scripts:
+        pytest.fail(f"{page.url} loads no script", pytrace=False)
+    if htmx and page.evaluate("typeof window.htmx") != "object":
         pytest.fail(f"{page.url}: htmx did not start", pytrace=False)

@@ -51,6 +51,7 @@ export function CartPage() {
             <dt>Tax</dt><dd>{formatPrice(shown.totals.tax, shown.currency)}</dd>
             <dt>Total</dt><dd><strong>{formatPrice(shown.totals.total, shown.currency)}</strong></dd>
           </dl>
+          <a className="button button--primary" href="#/checkout">Go to checkout</a>
         </>
       ) : null}
     </section>

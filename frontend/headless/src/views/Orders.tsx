@@ -2,10 +2,9 @@ import { useEffect, useState } from "react";
 import { api, type Order } from "../api/client";
 import { describeProblem } from "../api/problems";
 import { formatPrice } from "../money";
+import { SETTLED, statusLabel } from "../orderStatus";
 import { Feedback, useApi } from "../useApi";
 
-// Statuses after which nothing more happens, so polling stops.
-export const SETTLED = new Set(["delivered", "cancelled", "refunded"]);
 const POLL_MS = 2000;
 
 export function Orders() {
@@ -18,7 +17,7 @@ export function Orders() {
         {orders.data?.results.map((order) => (
           <li key={order.id}>
             <a href={`#/orders/${order.id}`}>Order {order.number}</a>{" "}
-            <span className={`badge badge--${order.status}`}>{order.status}</span>{" "}
+            <span className={`badge badge--${order.status}`}>{statusLabel(order.status)}</span>{" "}
             {formatPrice(order.total, order.currency)}
           </li>
         ))}
@@ -59,8 +58,16 @@ export function OrderPage({ id }: { id: string }) {
       {order ? (
         <>
           <p className="order-status" aria-live="polite">
-            Status: <span className={`badge badge--${order.status}`} data-testid="order-status">{order.status}</span>
+            Status: <span className={`badge badge--${order.status}`} data-testid="order-status">{statusLabel(order.status)}</span>
           </p>
+          <ol className="timeline" aria-label="Timeline" data-testid="order-timeline">
+            {order.timeline.map((step) => (
+              <li key={`${step.created_at}-${step.to_status}`}>
+                {statusLabel(step.to_status)}{" "}
+                <time dateTime={step.created_at}>{new Date(step.created_at).toLocaleString()}</time>
+              </li>
+            ))}
+          </ol>
           <ul>
             {order.lines.map((line) => (
               <li key={line.sku}>{line.quantity} × {line.name}: {formatPrice(line.line_total, order.currency)}</li>

@@ -16,7 +16,7 @@ export function ProductPage({ slug }: { slug: string }) {
     if (!item) return;
     try {
       const cart = await addToCart(item.sku, quantity);
-      setStatus({ ok: true, text: `Added to your cart (${cart.item_count} items).` });
+      setStatus({ ok: true, text: `Added to your cart (${cart.item_count} ${cart.item_count === 1 ? "item" : "items"}).` });
     } catch (error) {
       setStatus({ ok: false, text: (error as Error).message });
     }

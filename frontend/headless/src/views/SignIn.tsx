@@ -3,7 +3,7 @@ import { api, setToken } from "../api/client";
 import { describeProblem } from "../api/problems";
 import { Feedback } from "../useApi";
 
-export function SignIn() {
+export function SignIn({ next }: { next?: string }) {
   const [message, setMessage] = useState<string>();
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
@@ -14,7 +14,7 @@ export function SignIn() {
     });
     if (!data) return setMessage(describeProblem(response, error));
     setToken(data.token);
-    window.location.hash = "#/orders";
+    window.location.hash = `#/${next ?? "orders"}`;
   }
 
   return (
@@ -24,7 +24,7 @@ export function SignIn() {
       <form onSubmit={submit}>
         <div className="field">
           <label htmlFor="username">Username</label>
-          <input id="username" name="username" autoComplete="username" required />
+          <input id="username" name="username" type="text" autoComplete="username" required />
         </div>
         <div className="field">
           <label htmlFor="password">Password</label>

@@ -43,7 +43,9 @@ class SandboxSettings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> SandboxSettings:
         origins = environ.get(
-            "SANDBOX_RETURN_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
+            "SANDBOX_RETURN_ORIGINS",
+            # The server-rendered shop and the headless storefront of the embedded run.
+            "http://127.0.0.1:8000,http://localhost:8000,http://127.0.0.1:8004,http://localhost:8004",
         )
         return cls(
             payments_webhook_url=environ.get(
