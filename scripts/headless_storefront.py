@@ -43,15 +43,16 @@ def npm(*args: str, env: dict[str, str] | None = None) -> None:
     )
 
 
-def build(api_origin: str) -> None:
-    """`npm ci` when the lockfile changed, `npm run build` when a source or the origin changed."""
+def build(api_origin: str, out_dir: Path = DIST) -> None:
+    """`npm ci` when the lockfile changed, `npm run build` into `out_dir` when a source or the
+    API's origin changed (the origin is compiled into the bundle)."""
     installed = APP_DIR / "node_modules" / ".package-lock.json"
     if (
         not installed.exists()
         or installed.stat().st_mtime < (APP_DIR / "package-lock.json").stat().st_mtime
     ):
         npm("ci", "--no-audit", "--no-fund")
-    stamp = DIST / ".built-for"
+    stamp = out_dir / ".built-for"
     fresh = (
         stamp.exists()
         and stamp.read_text() == api_origin
@@ -59,7 +60,10 @@ def build(api_origin: str) -> None:
     )
     if fresh:
         return
-    npm("run", "build", env={"VITE_API_ORIGIN": api_origin})
+    npm(
+        *("run", "build", "--", "--outDir", str(out_dir.resolve()), "--emptyOutDir"),
+        env={"VITE_API_ORIGIN": api_origin},
+    )
     stamp.write_text(api_origin)
 
 

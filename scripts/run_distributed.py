@@ -4,16 +4,18 @@ The same code as `make run`, placed as in deployment and configured by environme
 
     nginx :8080 ──> monolith replica A :8010 ─┐ (gunicorn, production settings)
                 └─> monolith replica B :8011 ─┴─> PostgreSQL tessera_dist_monolith
+    nginx :8084: the headless storefront's build, calling the API on :8080 across origins
     monolith worker (Celery) <── RabbitMQ vhost tessera-distributed ──> processing workers
     processing API :8001 (gunicorn) ──> PostgreSQL tessera_dist_processing
     webhook functions :8002 (gunicorn) ──> RabbitMQ;  sandbox provider and carrier :8003
     Redis db 9: the monolith's shared cache (API throttling counters across replicas)
 
 Steps: check the machine's services, create the databases and the vhost when missing,
-migrate, collect static files, seed demo data, render nginx's configuration, start every
-part and wait until each is ready, print where everything is, then supervise. Ctrl-C or
-SIGTERM stops every part, nginx included. Runtime state lives under var/distributed/
-(static, media, logs, nginx's prefix, run/state.json while everything is ready).
+migrate, collect static files, seed demo data, build the headless storefront, render nginx's
+configuration, start every part and wait until each is ready, print where everything is, then
+supervise. Ctrl-C or SIGTERM stops every part, nginx included. Runtime state lives under
+var/distributed/ (static, media, the headless build, logs, nginx's prefix, run/state.json
+while everything is ready).
 
     .venv/bin/python scripts/run_distributed.py --help     # every flag and its variable
 """
@@ -25,6 +27,7 @@ import grp
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import string
@@ -40,6 +43,7 @@ if __package__ in (None, ""):
     # Run as a script: make the `scripts` package importable from the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scripts import headless_storefront
 from scripts.process_supervisor import (
     REPO_ROOT,
     Component,
@@ -58,7 +62,10 @@ PYTHON = sys.executable
 READY_TIMEOUT_SECONDS = 120
 DATABASE_PREFIX = "tessera_dist"
 VHOST = "tessera-distributed"
-NGINX_TEMPLATE = REPO_ROOT / "infra" / "nginx" / "templates" / "tessera.conf.template"
+NGINX_TEMPLATES = REPO_ROOT / "infra" / "nginx" / "templates"
+NGINX_TEMPLATE = NGINX_TEMPLATES / "tessera.conf.template"
+# The headless storefront's own server block: its built files on their own origin.
+NGINX_HEADLESS_TEMPLATE = NGINX_TEMPLATES / "headless.conf.template"
 # The demo webhook secrets of `make run`: the sandbox signs with them, the functions verify.
 # Public on purpose, for loopback only; real environment variables win.
 DEMO_WEBHOOK_SECRETS = {
@@ -83,6 +90,7 @@ class Topology:
 
     var_dir: Path
     nginx_port: int
+    headless_port: int
     monolith_ports: tuple[int, ...]
     processing_port: int
     functions_port: int
@@ -110,6 +118,10 @@ class Topology:
     @property
     def public_url(self) -> str:
         return f"http://127.0.0.1:{self.nginx_port}"
+
+    @property
+    def headless_url(self) -> str:
+        return f"http://127.0.0.1:{self.headless_port}"
 
     def database_url(self, name: str) -> str:
         return urlunsplit(urlsplit(self.postgres_url)._replace(path=f"/{name}"))
@@ -145,6 +157,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
     option("--var-dir", "VAR_DIR", str(REPO_ROOT / "var" / "distributed"), "runtime folder")
     option("--nginx-port", "NGINX_PORT", "8080", "nginx, the public entry")
+    option("--headless-port", "HEADLESS_PORT", "8084", "the headless storefront, through nginx")
     option("--monolith-ports", "MONOLITH_PORTS", "8010,8011", "one monolith replica per port")
     option("--processing-port", "PROCESSING_PORT", "8001", "processing API")
     option("--functions-port", "FUNCTIONS_PORT", "8002", "webhook functions")
@@ -189,6 +202,7 @@ def topology_from(arguments: argparse.Namespace) -> Topology:
     return Topology(
         var_dir=Path(arguments.var_dir).resolve(),
         nginx_port=int(arguments.nginx_port),
+        headless_port=int(arguments.headless_port),
         monolith_ports=ports,
         processing_port=int(arguments.processing_port),
         functions_port=int(arguments.functions_port),
@@ -212,6 +226,7 @@ def ports_check(topology: Topology) -> None:
     """Fail before anything starts when a port is taken (often by `make run`: 8001-8003)."""
     wanted = {
         "nginx": topology.nginx_port,
+        "headless storefront (nginx)": topology.headless_port,
         "processing API": topology.processing_port,
         "webhook functions": topology.functions_port,
         "sandbox": topology.sandbox_port,
@@ -348,6 +363,7 @@ def environments(topology: Topology, keys: dict[str, str]) -> dict[str, dict[str
     processing = f"http://127.0.0.1:{topology.processing_port}"
     functions = f"http://127.0.0.1:{topology.functions_port}"
     origins = f"{topology.public_url},http://localhost:{topology.nginx_port}"
+    headless_origins = f"{topology.headless_url},http://localhost:{topology.headless_port}"
     shared = {
         "TESSERA_VAR_DIR": str(topology.var_dir),
         "CELERY_BROKER_URL": topology.broker_url,
@@ -365,6 +381,8 @@ def environments(topology: Topology, keys: dict[str, str]) -> dict[str, dict[str
         "DJANGO_STATIC_ROOT": str(topology.folder("static")),
         "DJANGO_MEDIA_ROOT": str(topology.folder("media")),
         "DJANGO_CSRF_TRUSTED_ORIGINS": origins,
+        # The headless storefront calls the API from its own origin.
+        "TESSERA_CORS_ALLOWED_ORIGINS": headless_origins,
         # Plain HTTP on loopback: no TLS redirect, cookies without the Secure flag.
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_COOKIES": "false",
@@ -394,8 +412,9 @@ def environments(topology: Topology, keys: dict[str, str]) -> dict[str, dict[str
         "SANDBOX_CARRIER_SECRETS": keys["CARRIER_WEBHOOK_SECRETS"],
         "SANDBOX_PAYMENTS_WEBHOOK_URL": f"{functions}/webhooks/payments",
         "SANDBOX_CARRIER_WEBHOOK_URL": f"{functions}/webhooks/carrier",
-        # The pay page sends the shopper back to the shop, which is nginx now.
-        "SANDBOX_RETURN_ORIGINS": origins,
+        # The pay page sends the shopper back to the shop, which is nginx now, or to the
+        # headless storefront.
+        "SANDBOX_RETURN_ORIGINS": f"{origins},{headless_origins}",
     }
     return {
         "monolith": monolith,
@@ -424,31 +443,45 @@ def nginx_user_directive() -> list[str]:
 
 
 def nginx_static_check(topology: Topology) -> None:
-    """Fail the start, naming the folder, when nginx cannot serve the collected static files.
+    """Fail the start, naming the folder, when nginx cannot serve the collected static files
+    or the headless storefront's build.
 
     Without this, a page through nginx loads with no stylesheet and no htmx, and nothing
     says why: the access log of /static/ is off.
     """
-    url = f"{topology.public_url}/static/favicon.svg"
-    try:
-        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (http only)
-            status = answer.status
-    except urllib.error.HTTPError as error:
-        status = error.code
-    except OSError as error:
-        raise SetupError(f"nginx did not answer {url}: {error}") from error
-    if status != 200:
-        error_log = topology.folder("nginx") / "logs" / "error.log"
-        raise SetupError(
-            f"nginx answers {status} for {url}: its workers cannot read the static root "
-            f"{topology.folder('static')} (see {error_log})"
-        )
+    for url, root in (
+        (f"{topology.public_url}/static/favicon.svg", topology.folder("static")),
+        (f"{topology.headless_url}/", topology.folder("headless")),
+    ):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (http only)
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError as error:
+            raise SetupError(f"nginx did not answer {url}: {error}") from error
+        if status != 200:
+            error_log = topology.folder("nginx") / "logs" / "error.log"
+            raise SetupError(
+                f"nginx answers {status} for {url}: its workers cannot read {root} "
+                f"(see {error_log})"
+            )
+
+
+def template_render(template: Path, values: dict[str, str]) -> str:
+    """The template with its ${TESSERA_*} names replaced; fails on one left unrendered."""
+    text = string.Template(template.read_text()).safe_substitute(values)
+    leftover = re.findall(r"\$\{(TESSERA_\w+)\}", text)
+    if leftover:
+        raise SetupError(f"{template.name}: variables left unrendered: {sorted(set(leftover))}")
+    return text
 
 
 def nginx_config_render(topology: Topology) -> Path:
-    """Render the shared server block and wrap it in a private nginx.conf; returns its path.
+    """Render the server blocks and wrap them in a private nginx.conf; returns its path.
 
-    Only the template's ${TESSERA_*} names are replaced; nginx's own $variables stay.
+    The shop's block is shared with docker compose; the headless storefront's is this run's.
+    Only the templates' ${TESSERA_*} names are replaced; nginx's own $variables stay.
     """
     prefix = topology.folder("nginx")
     for name in ("logs", "temp"):
@@ -461,7 +494,7 @@ def nginx_config_render(topology: Topology) -> Path:
         "TESSERA_STATIC_ROOT": str(topology.folder("static")),
         "TESSERA_MEDIA_ROOT": str(topology.folder("media")),
     }
-    server_block = string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(values)
+    server_block = template_render(NGINX_TEMPLATE, values)
     if len(ports) > 2:
         # More replicas than the template names: one more `server` line each, same options.
         first = f"server 127.0.0.1:{ports[1]} "
@@ -470,10 +503,12 @@ def nginx_config_render(topology: Topology) -> Path:
         )
         line_end = server_block.index("\n", server_block.index(first))
         server_block = server_block[:line_end] + extra + server_block[line_end:]
-    leftover = [name for name in values if "${" + name + "}" in server_block]
-    if leftover:
-        raise SetupError(f"nginx template variables left unrendered: {leftover}")
     (prefix / "tessera.conf").write_text(server_block)
+    headless_values = {
+        "TESSERA_HEADLESS_PORT": f"127.0.0.1:{topology.headless_port}",
+        "TESSERA_HEADLESS_ROOT": str(topology.folder("headless")),
+    }
+    (prefix / "headless.conf").write_text(template_render(NGINX_HEADLESS_TEMPLATE, headless_values))
     temp = prefix / "temp"
     conf = prefix / "nginx.conf"
     conf.write_text(
@@ -494,6 +529,7 @@ def nginx_config_render(topology: Topology) -> Path:
                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
                 ),
                 f"    include {prefix / 'tessera.conf'};",
+                f"    include {prefix / 'headless.conf'};",
                 # After the include: the log format is defined there.
                 f"    access_log {prefix / 'logs' / 'access.log'} tessera_upstream;",
                 "}",
@@ -575,7 +611,12 @@ def prepare(topology: Topology, envs: dict[str, dict[str, str]]) -> Path:
         {**monolith, "DJANGO_SETTINGS_MODULE": "monolith.settings.local"},
         log,
     )
-    step("Rendering nginx's configuration from infra/nginx/templates/tessera.conf.template")
+    step(
+        f"Building the headless storefront into {topology.folder('headless')} "
+        f"(API at {topology.public_url}; only when its sources or that origin changed)"
+    )
+    headless_storefront.build(api_origin=topology.public_url, out_dir=topology.folder("headless"))
+    step("Rendering nginx's configuration from infra/nginx/templates/")
     return nginx_config_render(topology)
 
 
@@ -684,6 +725,7 @@ def state_write(topology: Topology, running: list[Component]) -> Path:
     path = topology.folder("run") / "state.json"
     state = {
         "public_url": topology.public_url,
+        "headless_url": topology.headless_url,
         "components": {
             component.name: {
                 "pid": component.process.pid if component.process else None,
@@ -711,6 +753,7 @@ def banner(topology: Topology, running: list[Component]) -> str:
         "Tessera is running distributed on loopback.",
         f"  Shop           {topology.public_url}/   (nginx → monolith replicas {replicas})",
         f"  Admin          {topology.public_url}/admin/",
+        f"  Headless shop  {topology.headless_url}/   (nginx, the built frontend/headless)",
         f"  Storefront API {topology.public_url}/api/v1/products",
         f"  Processing     http://127.0.0.1:{topology.processing_port}/healthz",
         f"  Webhooks       http://127.0.0.1:{topology.functions_port}/webhooks/payments"

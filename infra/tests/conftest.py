@@ -51,6 +51,7 @@ class DistributedRun:
     """The running topology, as its state file describes it."""
 
     public_url: str
+    headless_url: str
     state: dict[str, Any]
     output_log: Path
 
@@ -86,12 +87,13 @@ def distributed_run(
     state_path = VAR_DIR / "run" / "state.json"
     state_path.unlink(missing_ok=True)
     output_log = VAR_DIR / "run_distributed.log"
-    ports = [free_port() for _ in range(6)]
+    ports = [free_port() for _ in range(7)]
     argv = [
         *(sys.executable, str(RUN_SCRIPT), "--var-dir", str(VAR_DIR)),
         *("--nginx-port", str(ports[0]), "--monolith-ports", f"{ports[1]},{ports[2]}"),
         *("--processing-port", str(ports[3]), "--functions-port", str(ports[4])),
-        *("--sandbox-port", str(ports[5]), "--postgres-url", postgres_url),
+        *("--sandbox-port", str(ports[5]), "--headless-port", str(ports[6])),
+        *("--postgres-url", postgres_url),
         *("--rabbitmq-url", rabbitmq_url),
         *("--redis-url", urlunsplit(urlsplit(redis_url)._replace(path=f"/{REDIS_DB}"))),
         *("--vhost", VHOST, "--database-prefix", DATABASE_PREFIX, "--fresh"),
@@ -123,7 +125,12 @@ def distributed_run(
                 )
             time.sleep(0.5)
         state = json.loads(state_path.read_text())
-        yield DistributedRun(public_url=state["public_url"], state=state, output_log=output_log)
+        yield DistributedRun(
+            public_url=state["public_url"],
+            headless_url=state["headless_url"],
+            state=state,
+            output_log=output_log,
+        )
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

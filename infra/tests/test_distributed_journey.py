@@ -6,7 +6,8 @@ replica is killed (SIGKILL to its gunicorn master and workers) and every followi
 served by the other: staff fulfil in the admin → the carrier sandbox's events → *delivered*
 on the same open page → the invoice link that appeared without a reload serves a PDF → a
 product image uploaded in the admin → renditions in the product page's srcset, served by
-nginx.
+nginx. And the headless storefront's build, from nginx's own server block for it, listing the
+catalog through the API across origins.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class DistributedRun(Protocol):
     """What this test uses of conftest's `distributed_run` fixture."""
 
     public_url: str
+    headless_url: str
 
     def pid(self, component: str) -> int: ...
 
@@ -252,3 +254,48 @@ def test_the_processing_admin_serves_its_own_static_files(distributed_run: Distr
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/css")
     assert "body" in answer.text
+
+
+def test_nginx_serves_the_headless_storefront_on_its_own_origin(
+    distributed_run: DistributedRun, browser: Browser
+) -> None:
+    """The decoupled app: its build from nginx's own server block, the API across origins."""
+    headless = distributed_run.headless_url
+    index = httpx.get(f"{headless}/", timeout=10)
+    assert index.status_code == 200
+    assert index.headers["content-type"].startswith("text/html")
+    assert index.headers["cache-control"] == "no-cache"
+    script = re.search(r'src="(/assets/[^"]+\.js)"', index.text)
+    assert script, index.text
+    bundle = httpx.get(f"{headless}{script[1]}", headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert bundle.status_code == 200
+    assert bundle.headers["content-type"] == "application/javascript"
+    assert bundle.headers["content-encoding"] == "gzip"
+    assert "immutable" in bundle.headers["cache-control"]
+    # Only the app's own origin is on the API's allow-list.
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = httpx.options(
+        f"{distributed_run.public_url}/api/v1/carts",
+        headers={**preflight, "Origin": headless},
+        timeout=10,
+    )
+    assert allowed.headers.get("access-control-allow-origin") == headless
+    refused = httpx.options(
+        f"{distributed_run.public_url}/api/v1/carts",
+        headers={**preflight, "Origin": "http://127.0.0.1:9"},
+        timeout=10,
+    )
+    assert "access-control-allow-origin" not in refused.headers
+
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    assets = page_assets_watch(page)
+    page.goto(f"{headless}/")
+    page_assets_assert_loaded(page, assets, htmx=False)
+    # The demo catalog, read from the replicas through nginx's main server block.
+    page.get_by_test_id("product-list").locator(".product-card").first.wait_for()
+    assert page.get_by_test_id("product-list").locator(".product-card").count() > 0
+    assert errors == []
+    context.close()
