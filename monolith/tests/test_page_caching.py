@@ -1,7 +1,7 @@
 """The cached storefront stays right: changes show at once, and no shopper sees another's page.
 
-Pages cache each product's markup under its version (catalog/partials/product_card.html,
-catalog/product_detail.html) and the listing's count per catalog generation; these tests
+Catalog pages cache their content per catalog version and URL (catalog/page_cache.py), each
+product card under the product's version, and the listing's count per catalog version; these tests
 warm every page that shows a product, change the product, and read the pages again over
 HTTP, on SQLite and on PostgreSQL alike, with the embedded cache of `make run` (LocMem)
 and with the shared Redis cache of the distributed run.
@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from monolith.catalog.models import Product, ProductImage
+from monolith.core.csrf_token_slot import CSRF_TOKEN_SLOT
 from monolith.demo.catalog_generator import placeholder_png
 from monolith.orders.services import order_cancel
 
@@ -206,3 +207,32 @@ def test_a_price_change_reorders_the_listing_sorted_by_price_on_the_next_request
     cheaper.price = "45.00"
     cheaper.save()
     assert order() == ["Brass lamp", "Desk lamp"]
+
+
+def test_the_token_in_a_cached_page_is_the_reading_shoppers_own_and_works(lamp):
+    """A page rendered for one shopper and served from the cache to another carries a token
+    of the second shopper's secret: a form post with it passes CSRF's check."""
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    product_page = pages_showing(lamp)["product"]
+    first.get(product_page)  # renders and caches the page
+    page = second.get(product_page)
+    assert CSRF_TOKEN_SLOT.encode() not in page.content
+    token = CSRF_INPUT.search(page.content)
+    assert token, "no CSRF token in the form"
+    added = second.post(
+        reverse("cart:add", args=[lamp.pk]),
+        {"quantity": "1", "next": product_page, "csrfmiddlewaretoken": token.group(1).decode()},
+    )
+    assert added.status_code == 302
+    assert mini_cart_count(second.get(product_page).content) == 1
+    refused = first.post(reverse("cart:add", args=[lamp.pk]), {"quantity": "1"})
+    assert refused.status_code == 403
+
+
+def test_a_query_parameter_of_one_shopper_never_reaches_another_shoppers_page(client, lamp):
+    make_product(category=lamp.category, name="Floor lamp", price="60.00")
+    listing = reverse("catalog:product_list")
+    with_junk = client.get(f"{listing}?sort=price&utm_campaign=spoofed-by-a-link")
+    assert with_junk.status_code == 200
+    assert b"spoofed-by-a-link" not in with_junk.content
+    assert b"spoofed-by-a-link" not in Client().get(f"{listing}?sort=price").content

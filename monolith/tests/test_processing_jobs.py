@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from monolith.catalog.catalog_version import catalog_version_move
 from monolith.catalog.models import ProductImage
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus, SalesReportRequest
 from monolith.jobs.services import (
@@ -75,8 +76,10 @@ def test_uploading_a_product_image_in_the_admin_asks_for_renditions_after_commit
     assert job.idempotency_key == f"renditions-{image.pk}-{image.content_hash[:16]}"
     assert job.request_payload["input"]["source_location"] == image.image.name
     assert job.request_payload["input"]["widths"] == [320, 640, 1280]
-    # Exactly one relay task, queued only once the transaction committed.
-    assert len(callbacks) == 1
+    # Exactly one relay task, queued only once the transaction committed (besides the
+    # catalog's version, moved on again at commit for the new image).
+    relays = [callback for callback in callbacks if callback is not catalog_version_move]
+    assert len(relays) == 1
 
 
 def test_saving_an_image_again_without_a_new_file_asks_for_nothing(

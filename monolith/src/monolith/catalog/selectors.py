@@ -41,7 +41,20 @@ class CatalogQuery:
     def effective_sort(self) -> str:
         if self.sort in SORT_ORDERINGS or (self.sort == "relevance" and self.search):
             return self.sort
+        return self.default_sort
+
+    @property
+    def default_sort(self) -> str:
         return "relevance" if self.search else "name"
+
+    def url_params(self, *, page: int = 1) -> dict[str, str]:
+        """The query string asking for this page, defaults left out: one per distinct page."""
+        params = {"q": self.search, "category": self.category}
+        if self.effective_sort != self.default_sort:
+            params["sort"] = self.effective_sort
+        if page != 1:
+            params["page"] = str(page)
+        return {name: value for name, value in params.items() if value}
 
 
 def category_list() -> QuerySet[Category]:
@@ -89,12 +102,3 @@ def product_list(*, query: CatalogQuery) -> QuerySet[Product]:
 def product_get(*, slug: str) -> Product:
     """The active product with this slug; raises Product.DoesNotExist otherwise."""
     return _with_images(Product.objects.filter(is_active=True)).get(slug=slug)
-
-
-def products_by_ids(ids: list[int]) -> list[Product]:
-    """These products if still active, images prefetched, in the order given (a listing page)."""
-    found = {
-        product.pk: product
-        for product in _with_images(Product.objects.filter(pk__in=ids, is_active=True))
-    }
-    return [found[pk] for pk in ids if pk in found]

@@ -1,30 +1,34 @@
-"""Catalog pages: the product listing (search, filter, sort, pages) and a product page."""
+"""Catalog pages: the product listing (search, filter, sort, pages) and a product page.
+
+Each page's content is cached per catalog version and canonical URL (page_cache.py) and built
+only on a miss; base.html adds the shopper's own header and messages on every request.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .listing_cache import listing_count, listing_page_ids
 from .models import Product
-from .selectors import (
-    SORT_LABELS,
-    CatalogQuery,
-    category_list,
-    product_get,
-    product_list,
-    products_by_ids,
-)
+from .page_cache import ShopperPage, listing_count, shopper_page_cached
+from .selectors import SORT_LABELS, CatalogQuery, category_list, product_get, product_list
+
+# Words of a product's description in its page's meta description.
+DESCRIPTION_WORDS = 30
 
 
 class CountedPaginator(Paginator):
-    """A paginator told its total (cached by listing_cache) instead of counting it itself."""
+    """A paginator told its total (cached by page_cache) instead of counting it itself."""
 
     def __init__(self, object_list: QuerySet[Product], per_page: int, *, count: int) -> None:
         super().__init__(object_list, per_page)
@@ -39,6 +43,17 @@ class CountedPaginator(Paginator):
 PER_SHOPPER = cache_control(private=True)
 
 
+def _shopper_page_render(request: HttpRequest, page: ShopperPage) -> HttpResponse:
+    return render(request, "catalog/shopper_page.html", {"page": page})
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("page") or 1)
+    except ValueError as error:
+        raise Http404("That page number is not a number.") from error
+
+
 @require_GET
 @PER_SHOPPER
 def product_list_page(request: HttpRequest) -> HttpResponse:
@@ -48,6 +63,19 @@ def product_list_page(request: HttpRequest) -> HttpResponse:
         category=request.GET.get("category", "").strip(),
         sort=request.GET.get("sort", "").strip(),
     )
+    number = _page_number(request)
+    params = QueryDict(mutable=True)
+    params.update(query.url_params(page=number))
+    url = reverse("catalog:product_list") + (f"?{params.urlencode()}" if params else "")
+    page = shopper_page_cached(
+        url=url, build=lambda: _product_list_build(request, query, number, params, url)
+    )
+    return _shopper_page_render(request, page)
+
+
+def _product_list_build(
+    request: HttpRequest, query: CatalogQuery, number: int, params: QueryDict, url: str
+) -> ShopperPage:
     products = product_list(query=query)
     paginator = CountedPaginator(
         products,
@@ -55,41 +83,52 @@ def product_list_page(request: HttpRequest) -> HttpResponse:
         count=listing_count(category=query.category, search=query.search, count=products.count),
     )
     try:
-        page = paginator.page(request.GET.get("page") or 1)
+        page = paginator.page(number)
     except InvalidPage as error:
         raise Http404(str(error)) from error
-    first = (page.number - 1) * paginator.per_page
-    sliced = products[first : first + paginator.per_page]
-    ids = listing_page_ids(
-        category=query.category,
-        search=query.search,
-        sort=query.effective_sort,
-        page=page.number,
-        ids=lambda: list(sliced.values_list("pk", flat=True)),
-    )
-    page.object_list = products_by_ids(ids)
     categories = list(category_list())
-    return render(
-        request,
+    active_category = next((c for c in categories if c.slug == query.category), None)
+    content = render_to_string(
         "catalog/product_list.html",
         {
             "query": query,
+            "listing_params": params,
+            "page_url": url,
             "page_obj": page,
             "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
             "products": page.object_list,
             "categories": categories,
-            "active_category": next((c for c in categories if c.slug == query.category), None),
+            "active_category": active_category,
             "sort_options": SORT_LABELS.items(),
         },
+        request=request,
     )
+    if query.search:
+        title = f"“{query.search}”"
+    else:
+        title = active_category.name if active_category else "Shop"
+    return ShopperPage(title=title, content=mark_safe(content))  # noqa: S308 (rendered markup)
 
 
 @require_GET
 @PER_SHOPPER
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A product page with its images, description, price, stock and an add-to-cart form."""
+    url = reverse("catalog:product_detail", args=[slug])
+    page = shopper_page_cached(url=url, build=lambda: _product_detail_build(request, slug, url))
+    return _shopper_page_render(request, page)
+
+
+def _product_detail_build(request: HttpRequest, slug: str, url: str) -> ShopperPage:
     try:
         product = product_get(slug=slug)
     except Product.DoesNotExist as error:
         raise Http404("No such product.") from error
-    return render(request, "catalog/product_detail.html", {"product": product})
+    content = render_to_string(
+        "catalog/product_detail.html", {"product": product, "page_url": url}, request=request
+    )
+    return ShopperPage(
+        title=product.name,
+        description=Truncator(product.description).words(DESCRIPTION_WORDS, truncate=" …"),
+        content=mark_safe(content),  # noqa: S308 (rendered markup)
+    )

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from monolith.catalog.listing_cache import listing_changed
+from monolith.catalog.catalog_version import catalog_changed
 from monolith.catalog.models import Category, Product, ProductImage
 
 from .catalog_generator import CATEGORIES, demo_products, placeholder_png
@@ -95,7 +95,7 @@ def demo_catalog_seed(
         if progress:
             progress(created, missing)
     if created:
-        listing_changed()  # bulk_create sends no post_save: recount the listing
+        catalog_changed()  # bulk_create sends no post_save: say it here
     return SeedResult(
         categories=len(categories),
         products_created=created,

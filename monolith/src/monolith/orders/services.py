@@ -13,6 +13,7 @@ from monolith.accounts.models import User
 from monolith.cart.models import Cart
 from monolith.cart.selectors import cart_summary
 from monolith.cart.services import cart_clear
+from monolith.catalog.catalog_version import catalog_changed
 from monolith.catalog.models import Product
 from monolith.core.errors import DomainError
 from monolith.jobs.services import order_invoice_request
@@ -60,12 +61,13 @@ def _reserve_stock(*, product: Product, quantity: int) -> None:
     against the committed value, so at most the available units are ever sold.
     """
     taken = Product.objects.filter(pk=product.pk, is_active=True, stock__gte=quantity).update(
-        # updated_at is the version the catalog's cached fragments are keyed on.
+        # updated_at keys each product card's cached markup; the catalog's version its pages.
         stock=F("stock") - quantity,
         updated_at=Now(),
     )
     if taken != 1:
         raise OutOfStock(product.name)
+    catalog_changed()
 
 
 @transaction.atomic
@@ -141,6 +143,7 @@ def _release_stock(order: Order) -> None:
             Product.objects.filter(pk=line.product_id).update(
                 stock=F("stock") + line.quantity, updated_at=Now()
             )
+    catalog_changed()
 
 
 @transaction.atomic

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After CsrfViewMiddleware: fills the token slots before it sets the cookie they ask for.
+    "monolith.core.csrf_token_slot.CsrfTokenSlotMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -94,6 +96,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "monolith.cart.context_processors.mini_cart",
+                # Last: `csrf_token` renders as a slot, so rendered markup can be shared.
+                "monolith.core.csrf_token_slot.csrf_token_slot",
             ],
         },
     },
@@ -153,7 +157,11 @@ TESSERA_FREE_SHIPPING_FROM = env.str("TESSERA_FREE_SHIPPING_FROM", default="50.0
 TESSERA_TAX_RATE = env.str("TESSERA_TAX_RATE", default="0.20")
 TESSERA_CATALOG_PAGE_SIZE = env.int("TESSERA_CATALOG_PAGE_SIZE", default=24)
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Every process that serves or changes the catalog must share one cache: the catalog's pages
+# are cached under a version that each change moves on (catalog/catalog_version.py), and the
+# worker changes stock too. Files under var/ by default (one machine: the web server, the
+# worker, management commands); Redis when replicas run on several (the distributed run).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
 # The storefront API: JSON only, errors as RFC 9457 problems, throttled per client.
 REST_FRAMEWORK = {

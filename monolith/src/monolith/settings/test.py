@@ -10,6 +10,10 @@ ALLOWED_HOSTS = ["*"]
 # Serve static files straight from the sources, as in development: no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Each test process's own memory: a file cache under var/ would outlive the test database, and
+# a cached page of an earlier run could answer for this one. Tests that need a shared cache
+# (Redis) set it themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # The suite and schemathesis make thousands of API calls a minute from one address; the
 # throttling test sets its own low rate.

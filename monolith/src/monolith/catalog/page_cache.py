@@ -1,0 +1,63 @@
+"""Catalog pages rendered once per catalog version and URL; each shopper's own parts stay live.
+
+A catalog page's content (the cards, filters, pagination; a product's gallery, price, stock
+and add-to-cart form) is the same for every shopper who asks for the same URL: forms carry a
+CSRF slot, filled per response (core/csrf_token_slot.py), not a shopper's token. So it is
+rendered once per catalog version (catalog_version.py) and canonical URL, and a hit makes no
+query at all. What differs per shopper (login, mini cart, messages) is in base.html, which
+is rendered around the cached content on every request.
+
+The listing's result count is cached the same way, per filter, so the pages of one listing
+count once per version: `COUNT(*)` costs a scan that grows with the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from hashlib import sha256
+
+from django.core.cache import cache
+from django.utils.safestring import SafeString
+
+from .catalog_version import catalog_version
+
+# A bound on how long a page can outlive a change made behind Django's back (raw SQL).
+TTL_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ShopperPage:
+    """What a catalog page shows every shopper alike; catalog/shopper_page.html wraps it."""
+
+    title: str
+    content: SafeString
+    description: str = ""
+
+
+def _key(kind: str, *parts: object) -> str:
+    digest = sha256("\x00".join(str(part) for part in parts).encode()).hexdigest()[:32]
+    return f"catalog:{kind}:{catalog_version()}:{digest}"
+
+
+def shopper_page_cached(*, url: str, build: Callable[[], ShopperPage]) -> ShopperPage:
+    """The page at this canonical URL, built at most once per catalog version.
+
+    `build` may raise (Http404): nothing is cached then.
+    """
+    key = _key("page", url)
+    page = cache.get(key)
+    if page is None:
+        page = build()
+        cache.set(key, page, timeout=TTL_SECONDS)
+    return page
+
+
+def listing_count(*, category: str, search: str, count: Callable[[], int]) -> int:
+    """The number of listed products for this filter, counted at most once per version."""
+    key = _key("listing-count", category, search)
+    found = cache.get(key)
+    if found is None:
+        found = count()
+        cache.set(key, found, timeout=TTL_SECONDS)
+    return int(found)
