@@ -3,7 +3,7 @@ from functools import cache
 
 from django.http import HttpRequest
 
-from .selectors import cart_for_request, cart_item_count
+from .selectors import cart_item_count_for_request
 
 
 def mini_cart(request: HttpRequest) -> dict[str, Callable[[], int]]:
@@ -16,6 +16,6 @@ def mini_cart(request: HttpRequest) -> dict[str, Callable[[], int]]:
     def count() -> int:
         if not hasattr(request, "session"):
             return 0
-        return cart_item_count(cart_for_request(request))
+        return cart_item_count_for_request(request)
 
     return {"cart_item_count": count}

@@ -26,11 +26,20 @@ def cart_for_request(request: HttpRequest) -> Cart | None:
     return Cart.objects.filter(pk=cart_id, user__isnull=True).first()
 
 
-def cart_item_count(cart: Cart | None) -> int:
-    if cart is None:
-        return 0
-    lines = cart.lines.filter(product__is_active=True)
-    return int(lines.aggregate(count=Sum("quantity"))["count"] or 0)
+def cart_item_count_for_request(request: HttpRequest) -> int:
+    """The units in this request's cart (as cart_for_request finds it), in one query.
+
+    The header shows it on every page, so it skips loading the cart itself.
+    """
+    if request.user.is_authenticated:
+        lines = CartLine.objects.filter(cart__user=request.user)
+    else:
+        cart_id = request.session.get(SESSION_CART_KEY)
+        if cart_id is None:
+            return 0
+        lines = CartLine.objects.filter(cart_id=cart_id, cart__user__isnull=True)
+    counted = lines.filter(product__is_active=True).aggregate(count=Sum("quantity"))
+    return int(counted["count"] or 0)
 
 
 @dataclass(frozen=True)

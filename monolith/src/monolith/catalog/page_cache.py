@@ -5,7 +5,9 @@ and add-to-cart form) is the same for every shopper who asks for the same URL: f
 CSRF slot, filled per response (core/csrf_token_slot.py), not a shopper's token. So it is
 rendered once per catalog version (catalog_version.py) and canonical URL, and a hit makes no
 query at all. What differs per shopper (login, mini cart, messages) is in base.html, which
-is rendered around the cached content on every request.
+is rendered around the cached content on every request, except for a shopper who has nothing
+of their own to show yet (no session, no messages: most first visits, crawlers, links from
+elsewhere): their whole page is the same for all of them and is cached whole too.
 
 The listing's result count is cached the same way, per filter, so the pages of one listing
 count once per version: `COUNT(*)` costs a scan that grows with the catalog.
@@ -17,7 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from hashlib import sha256
 
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from .catalog_version import catalog_version
@@ -51,6 +56,25 @@ def shopper_page_cached(*, url: str, build: Callable[[], ShopperPage]) -> Shoppe
         page = build()
         cache.set(key, page, timeout=TTL_SECONDS)
     return page
+
+
+def shopper_has_nothing_of_their_own(request: HttpRequest) -> bool:
+    """No session (so no login, no cart) and no messages waiting: the page is everyone's."""
+    return (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+    )
+
+
+def whole_page_cached(*, url: str, render: Callable[[], bytes]) -> bytes:
+    """The whole page at this URL as a shopper with nothing of their own sees it, CSRF slot
+    included, rendered at most once per catalog version."""
+    key = _key("whole-page", url)
+    body = cache.get(key)
+    if body is None:
+        body = render()
+        cache.set(key, body, timeout=TTL_SECONDS)
+    return body
 
 
 def listing_count(*, category: str, search: str, count: Callable[[], int]) -> int:

@@ -1,10 +1,13 @@
 """Catalog pages: the product listing (search, filter, sort, pages) and a product page.
 
 Each page's content is cached per catalog version and canonical URL (page_cache.py) and built
-only on a miss; base.html adds the shopper's own header and messages on every request.
+only on a miss; base.html adds the shopper's own header and messages on every request, or the
+whole page comes from the cache for a shopper with nothing of their own to show.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
@@ -20,7 +23,13 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from .models import Product
-from .page_cache import ShopperPage, listing_count, shopper_page_cached
+from .page_cache import (
+    ShopperPage,
+    listing_count,
+    shopper_has_nothing_of_their_own,
+    shopper_page_cached,
+    whole_page_cached,
+)
 from .selectors import SORT_LABELS, CatalogQuery, category_list, product_get, product_list
 
 # Words of a product's description in its page's meta description.
@@ -43,8 +52,19 @@ class CountedPaginator(Paginator):
 PER_SHOPPER = cache_control(private=True)
 
 
-def _shopper_page_render(request: HttpRequest, page: ShopperPage) -> HttpResponse:
-    return render(request, "catalog/shopper_page.html", {"page": page})
+def _shopper_page_response(
+    request: HttpRequest, *, url: str, build: Callable[[], ShopperPage]
+) -> HttpResponse:
+    """The page at this canonical URL: its cached content in base.html's live header and
+    messages, or, for a shopper with nothing of their own to show, the cached whole page."""
+
+    def page_render() -> HttpResponse:
+        page = shopper_page_cached(url=url, build=build)
+        return render(request, "catalog/shopper_page.html", {"page": page})
+
+    if shopper_has_nothing_of_their_own(request):
+        return HttpResponse(whole_page_cached(url=url, render=lambda: page_render().content))
+    return page_render()
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -67,10 +87,9 @@ def product_list_page(request: HttpRequest) -> HttpResponse:
     params = QueryDict(mutable=True)
     params.update(query.url_params(page=number))
     url = reverse("catalog:product_list") + (f"?{params.urlencode()}" if params else "")
-    page = shopper_page_cached(
-        url=url, build=lambda: _product_list_build(request, query, number, params, url)
+    return _shopper_page_response(
+        request, url=url, build=lambda: _product_list_build(request, query, number, params, url)
     )
-    return _shopper_page_render(request, page)
 
 
 def _product_list_build(
@@ -115,8 +134,9 @@ def _product_list_build(
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A product page with its images, description, price, stock and an add-to-cart form."""
     url = reverse("catalog:product_detail", args=[slug])
-    page = shopper_page_cached(url=url, build=lambda: _product_detail_build(request, slug, url))
-    return _shopper_page_render(request, page)
+    return _shopper_page_response(
+        request, url=url, build=lambda: _product_detail_build(request, slug, url)
+    )
 
 
 def _product_detail_build(request: HttpRequest, slug: str, url: str) -> ShopperPage:

@@ -147,6 +147,9 @@ EMAIL_BACKEND = env.str(
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@tessera.invalid")
 
 SESSION_COOKIE_HTTPONLY = True
+# Sessions read from the shared cache, written through to the database: a signed-in page saves
+# a query, and a flushed cache loses no session.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
 
