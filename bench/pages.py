@@ -154,8 +154,10 @@ def run(arguments: argparse.Namespace) -> None:
         progress(f"catalog of {size:,} products")
         with tempfile.TemporaryDirectory(prefix="tessera-bench-pages-") as scratch:
             workdir = Path(scratch)
-            environment = django_environment(options, workdir)
-            seed_s = site_prepare(options, environment, products=size)
+            environment = django_environment(
+                options.database_url, workdir, conn_max_age=options.conn_max_age
+            )
+            seed_s = site_prepare(options.database_url, environment, products=size)
             served = settings_served(environment)
             slugs = postgres.product_slugs_pick(
                 options.database_url, first=size // 2, count=2 * COLD_REQUESTS + 1
@@ -238,22 +240,27 @@ def serve_and_measure(
         )
 
 
-def progress(message: str) -> None:
-    """One progress line, flushed at once so `make bench` shows it live."""
-    print(f"==> {NAME}: {message}", flush=True)
+def progress(message: str, *, benchmark: str = NAME) -> None:
+    """One progress line of `benchmark`, flushed at once so `make bench` shows it live."""
+    print(f"==> {benchmark}: {message}", flush=True)
 
 
 @contextmanager
-def phase(label: str) -> Iterator[None]:
-    """Announce a phase, then say how long it took."""
-    progress(f"{label} ...")
+def phase(label: str, *, benchmark: str = NAME) -> Iterator[None]:
+    """Announce a phase of `benchmark`, then say how long it took."""
+    progress(f"{label} ...", benchmark=benchmark)
     started = time.monotonic()
     yield
     print(f"    done in {time.monotonic() - started:.1f} s", flush=True)
 
 
-def django_environment(options: PagesOptions, workdir: Path) -> dict[str, str]:
-    """The environment of every Django process in the run: the bench site and its settings."""
+def django_environment(
+    database_url: str, workdir: Path, *, conn_max_age: int | None = None
+) -> dict[str, str]:
+    """The environment of every Django process in the run: the bench site and its settings.
+
+    `conn_max_age` overrides production's DATABASE_CONN_MAX_AGE when given.
+    """
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
@@ -261,13 +268,16 @@ def django_environment(options: PagesOptions, workdir: Path) -> dict[str, str]:
         # A fresh key per run: the benchmark never needs to read an old signature.
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": server.HOST,
-        "TESSERA_BENCH_DATABASE_URL": options.database_url,
+        "TESSERA_BENCH_DATABASE_URL": database_url,
         "TESSERA_BENCH_STATIC_ROOT": str(workdir / "static"),
         "TESSERA_BENCH_MEDIA_ROOT": str(workdir / "media"),
+        # The run's own runtime folder: the embedded default cache (files) lives there, so
+        # nothing cached for `make run`'s database can answer for this one, nor the reverse.
+        "TESSERA_VAR_DIR": str(workdir / "var"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    if options.conn_max_age is not None:
-        environment["DATABASE_CONN_MAX_AGE"] = str(options.conn_max_age)
+    if conn_max_age is not None:
+        environment["DATABASE_CONN_MAX_AGE"] = str(conn_max_age)
     return environment
 
 
@@ -294,24 +304,29 @@ def last_line(output: str) -> str:
     return lines[-1] if lines else ""
 
 
-def site_prepare(options: PagesOptions, environment: dict[str, str], *, products: int) -> float:
+def site_prepare(
+    database_url: str, environment: dict[str, str], *, products: int, benchmark: str = NAME
+) -> float:
     """A fresh database with the schema and the demo catalog, and the collected static files.
 
-    Returns how long seeding took, in seconds.
+    Returns how long seeding took, in seconds; `benchmark` names the run in its progress lines.
     """
-    name = postgres.database_name(options.database_url)
-    with phase(f"recreating the PostgreSQL database {name}"):
-        postgres.database_recreate(options.database_url)
-    with phase("migrating"):
+    name = postgres.database_name(database_url)
+    with phase(f"recreating the PostgreSQL database {name}", benchmark=benchmark):
+        postgres.database_recreate(database_url)
+    with phase("migrating", benchmark=benchmark):
         manage(environment, "migrate", "--noinput")
     seed_started = time.monotonic()
-    with phase(f"seeding {products:,} products"):
+    with phase(f"seeding {products:,} products", benchmark=benchmark):
         seeded = manage(environment, "seed_demo", f"--products={products}", "--skip-users")
         print(f"    {last_line(seeded)}")
     seed_s = time.monotonic() - seed_started
-    with phase("vacuuming and analysing, so the planner has statistics before any load"):
-        postgres.database_analyze(options.database_url)
-    with phase("collecting static files"):
+    with phase(
+        "vacuuming and analysing, so the planner has statistics before any load",
+        benchmark=benchmark,
+    ):
+        postgres.database_analyze(database_url)
+    with phase("collecting static files", benchmark=benchmark):
         print(f"    {last_line(manage(environment, 'collectstatic', '--noinput'))}")
     return seed_s
 
@@ -831,8 +846,12 @@ def markdown_render(options: PagesOptions, runs: list[SizeRun], facts: RunFacts)
 
 def cache_note() -> str:
     url = os.environ.get("CACHE_URL", "")
-    if not url or url.startswith("locmem"):
-        return "unset here, so the embedded default: each gunicorn worker's own memory"
+    if not url:
+        return (
+            "unset here, so the embedded default: files in the run's folder, shared by the workers"
+        )
+    if url.startswith("locmem"):
+        return "`locmemcache://` here: each gunicorn worker's own memory"
     return f"`{url.split('://', 1)[0]}://` here, shared by the workers"
 
 

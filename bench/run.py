@@ -24,13 +24,14 @@ if __package__ in (None, ""):
 
 import psycopg
 
-from bench import functions, loadgen, pages, processing, server
+from bench import functions, headless, loadgen, pages, processing, server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The failures a benchmark reports with a message of its own rather than a traceback.
 EXPECTED_FAILURES = (
     pages.BenchmarkFailure,
     functions.BenchmarkFailure,
+    headless.BenchmarkFailure,
     loadgen.LoadGeneratorError,
     server.ServerError,
     psycopg.OperationalError,
@@ -53,6 +54,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     pages.NAME: pages,
     processing.NAME: processing,
     functions.NAME: functions,
+    headless.NAME: headless,
 }
 
 

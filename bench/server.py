@@ -11,8 +11,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 HOST = "127.0.0.1"
 POLL_INTERVAL_S = 0.2
@@ -29,6 +30,8 @@ class Response:
 
     status: int
     body: bytes
+    # Header names in lower case.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -47,7 +50,11 @@ def http_get(
     try:
         connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
-        return Response(status=response.status, body=response.read())
+        return Response(
+            status=response.status,
+            body=response.read(),
+            headers={name.lower(): value for name, value in response.getheaders()},
+        )
     finally:
         connection.close()
 
@@ -57,6 +64,18 @@ def log_tail(log_path: Path, lines: int = 40) -> str:
     if not log_path.exists():
         return "(no server log)"
     return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Served(Protocol):
+    """A server gunicorn_serving can start: its command line for a port, environment, log."""
+
+    @property
+    def environment(self) -> dict[str, str]: ...
+
+    @property
+    def log_path(self) -> Path: ...
+
+    def command(self, port: int) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -84,9 +103,15 @@ class Gunicorn:
 
 
 @contextmanager
-def gunicorn_serving(server: Gunicorn, *, ready_path: str, ready_timeout_s: float) -> Iterator[int]:
-    """Start gunicorn, wait until `ready_path` answers 200, yield the port, then stop it."""
-    port = free_port()
+def gunicorn_serving(
+    server: Served, *, ready_path: str, ready_timeout_s: float, port: int | None = None
+) -> Iterator[int]:
+    """Start gunicorn, wait until `ready_path` answers 200, yield the port, then stop it.
+
+    It listens on `port` when given (when another server must know it beforehand), else on
+    a free one.
+    """
+    port = port or free_port()
     with server.log_path.open("ab") as log:
         # A session of its own: Ctrl-C reaches only the harness, which then stops the
         # whole process group (arbiter and workers) itself.

@@ -64,10 +64,26 @@ def build(api_origin: str, out_dir: Path = DIST) -> None:
         *("run", "build", "--", "--outDir", str(out_dir.resolve()), "--emptyOutDir"),
         env={"VITE_API_ORIGIN": api_origin},
     )
+    compressed_siblings_write(out_dir)
     stamp.write_text(api_origin)
 
 
-def application(root: Path = DIST) -> Callable[..., Iterable[bytes]]:
+def compressed_siblings_write(folder: Path) -> None:
+    """A .gz (and .br) beside each text file, as collectstatic writes them for the shop's.
+
+    WhiteNoise sends them to browsers that accept them, and nginx's `gzip_static` the .gz:
+    the bundle is compressed once at build time, not on every request.
+    """
+    from whitenoise.compress import Compressor  # type: ignore[import-untyped]
+
+    compressor = Compressor(quiet=True)
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and compressor.should_compress(path.name):
+            for _ in compressor.compress(str(path)):
+                pass
+
+
+def application(root: Path | str = DIST) -> Callable[..., Iterable[bytes]]:
     from whitenoise import WhiteNoise  # type: ignore[import-untyped]
 
     def fallback(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -81,7 +97,8 @@ def application(root: Path = DIST) -> Callable[..., Iterable[bytes]]:
     return WhiteNoise(fallback, root=str(root), index_file=True, max_age=60)
 
 
-def serve_argv(port: int) -> list[str]:
+def serve_argv(port: int, root: Path = DIST) -> list[str]:
+    """gunicorn serving the build in `root` on 127.0.0.1:`port`."""
     return [
         str(BIN / "gunicorn"),
         "--bind",
@@ -90,7 +107,7 @@ def serve_argv(port: int) -> list[str]:
         "1",
         "--chdir",
         str(Path(__file__).resolve().parent),
-        "headless_storefront:application()",
+        f"headless_storefront:application({str(root)!r})",
     ]
 
 
