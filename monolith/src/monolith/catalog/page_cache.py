@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from hashlib import sha256
+from typing import TypeVar, cast
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -26,6 +27,8 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from .catalog_version import catalog_version
+
+T = TypeVar("T")
 
 # A bound on how long a page can outlive a change made behind Django's back (raw SQL).
 TTL_SECONDS = 300
@@ -40,9 +43,11 @@ class ShopperPage:
     description: str = ""
 
 
-def _key(kind: str, *parts: object) -> str:
+def _cached_per_version(kind: str, parts: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """What `compute` answers for these parts, computed at most once per catalog version."""
     digest = sha256("\x00".join(str(part) for part in parts).encode()).hexdigest()[:32]
-    return f"catalog:{kind}:{catalog_version()}:{digest}"
+    key = f"catalog:{kind}:{catalog_version()}:{digest}"
+    return cast(T, cache.get_or_set(key, compute, timeout=TTL_SECONDS))
 
 
 def shopper_page_cached(*, url: str, build: Callable[[], ShopperPage]) -> ShopperPage:
@@ -50,12 +55,7 @@ def shopper_page_cached(*, url: str, build: Callable[[], ShopperPage]) -> Shoppe
 
     `build` may raise (Http404): nothing is cached then.
     """
-    key = _key("page", url)
-    page = cache.get(key)
-    if page is None:
-        page = build()
-        cache.set(key, page, timeout=TTL_SECONDS)
-    return page
+    return _cached_per_version("page", (url,), build)
 
 
 def shopper_has_nothing_of_their_own(request: HttpRequest) -> bool:
@@ -69,19 +69,9 @@ def shopper_has_nothing_of_their_own(request: HttpRequest) -> bool:
 def whole_page_cached(*, url: str, render: Callable[[], bytes]) -> bytes:
     """The whole page at this URL as a shopper with nothing of their own sees it, CSRF slot
     included, rendered at most once per catalog version."""
-    key = _key("whole-page", url)
-    body = cache.get(key)
-    if body is None:
-        body = render()
-        cache.set(key, body, timeout=TTL_SECONDS)
-    return body
+    return _cached_per_version("whole-page", (url,), render)
 
 
 def listing_count(*, category: str, search: str, count: Callable[[], int]) -> int:
     """The number of listed products for this filter, counted at most once per version."""
-    key = _key("listing-count", category, search)
-    found = cache.get(key)
-    if found is None:
-        found = count()
-        cache.set(key, found, timeout=TTL_SECONDS)
-    return int(found)
+    return _cached_per_version("listing-count", (category, search), count)
