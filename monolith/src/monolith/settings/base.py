@@ -164,7 +164,13 @@ TESSERA_CATALOG_PAGE_SIZE = env.int("TESSERA_CATALOG_PAGE_SIZE", default=24)
 # are cached under a version that each change moves on (catalog/catalog_version.py), and the
 # worker changes stock too. Files under var/ by default (one machine: the web server, the
 # worker, management commands); Redis when replicas run on several (the distributed run).
-CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+# Django's file and memory caches keep 300 entries unless told otherwise, fewer than one
+# catalog's product cards: past the bound each write culls a third of the files at random.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}?max_entries=50000"
+    )
+}
 
 # The storefront API: JSON only, errors as RFC 9457 problems, throttled per client.
 REST_FRAMEWORK = {
