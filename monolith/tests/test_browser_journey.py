@@ -168,6 +168,8 @@ def test_shopper_pays_and_the_order_page_follows_to_delivered_without_a_reload(
 
         seconds_to_delivered = _status_badge_wait(page, "Delivered")
         timeline = page.locator("#order-status .timeline").inner_text()
+        # Recorded when the carrier took the parcel, before its first event: on the page by now.
+        tracking = page.locator("#order-status .order-status__tracking").inner_text()
         page.screenshot(path=screenshot_path("5-order-delivered"), full_page=True)
         assert page.evaluate("window.__sameDocument") is True
         assert navigations == []
@@ -176,6 +178,8 @@ def test_shopper_pays_and_the_order_page_follows_to_delivered_without_a_reload(
     order = Order.objects.get()
     assert order.number == order_number
     assert order.status == OrderStatus.DELIVERED
+    assert order.tracking_number
+    assert order.tracking_number in tracking
     for step in ("Paid", "Fulfilled", "Shipped", "Delivered"):
         assert step in timeline
     steps = list(

@@ -69,5 +69,12 @@ def test_staff_fulfilment_hands_the_order_to_the_carrier_after_commit(
         assert carrier == []  # nothing leaves before the transaction commits
 
     assert len(callbacks) == 1
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.FULFILLED
+    fulfilled = Order.objects.get(pk=order.pk)
+    assert fulfilled.status == OrderStatus.FULFILLED
     assert carrier == [{"path": "/shipments", "order_reference": order.number}]
+    # The carrier's tracking number is kept, and the order's page and the admin show it.
+    assert fulfilled.tracking_number == "SBX-TEST1"
+    status = client.get(reverse("orders:status", kwargs={"public_id": order.public_id}))
+    assert b"SBX-TEST1" in status.content
+    admin_page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert b"SBX-TEST1" in admin_page.content

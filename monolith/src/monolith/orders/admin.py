@@ -21,6 +21,7 @@ FROZEN_ORDER_FIELDS: list[str] = [
     "user",
     "email",
     "status",
+    "tracking_number",
     "currency",
     "subtotal",
     "shipping",
@@ -100,7 +101,7 @@ def _apply_to_each(
 class OrderAdmin(admin.ModelAdmin[Order]):
     list_display = ["number", "status", "email", "total", "currency", "created_at"]
     list_filter = ["status", "created_at", "shipping_country"]
-    search_fields = ["number", "email", "payment__reference", "shipping_name"]
+    search_fields = ["number", "email", "payment__reference", "shipping_name", "tracking_number"]
     date_hierarchy = "created_at"
     readonly_fields = FROZEN_ORDER_FIELDS
     inlines = [OrderLineInline, PaymentInline, OrderTransitionInline]

@@ -39,6 +39,9 @@ class Order(models.Model):
     shipping_postal_code = models.CharField("postal code", max_length=20)
     shipping_city = models.CharField("city", max_length=120)
     shipping_country = models.CharField("country", max_length=2, help_text="ISO 3166 code")
+    tracking_number = models.CharField(
+        max_length=64, blank=True, help_text="The carrier's, once the parcel was handed over."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

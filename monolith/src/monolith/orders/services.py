@@ -235,3 +235,13 @@ def order_refund(*, payment: Payment, cause: str, actor: User | None = None) -> 
     payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["status", "updated_at"])
     return order
+
+
+def order_tracking_number_record(*, order_number: str, tracking_number: str) -> None:
+    """Keep the carrier's tracking number on the order, for the shopper's page and staff.
+
+    A retried handover records the number the carrier answered again: the last one wins.
+    """
+    Order.objects.filter(number=order_number).update(
+        tracking_number=tracking_number, updated_at=Now()
+    )

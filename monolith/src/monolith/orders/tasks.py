@@ -16,5 +16,11 @@ from .carrier import carrier_shipment_request
     max_retries=10,
 )
 def order_shipment_request(order_number: str) -> str:
-    """Tell the carrier about a fulfilled order; retried with backoff while it is unreachable."""
-    return carrier_shipment_request(order_number=order_number)
+    """Tell the carrier about a fulfilled order and keep its tracking number on the order;
+    retried with backoff while the carrier is unreachable."""
+    # Imported here: services import this module to queue the task once a fulfilment commits.
+    from .services import order_tracking_number_record
+
+    tracking_number = carrier_shipment_request(order_number=order_number)
+    order_tracking_number_record(order_number=order_number, tracking_number=tracking_number)
+    return tracking_number
