@@ -147,10 +147,14 @@ def test_session_writes_need_the_csrf_token(catalog, shopper):
     assert response["Content-Type"] == PROBLEM
 
 
-def test_unknown_api_urls_are_problems_and_pages_stay_html(client):
-    api_response = client.get("/api/v1/no-such-endpoint")
-    assert api_response.status_code == 404
-    assert api_response["Content-Type"] == PROBLEM
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on (make run)"])
+def test_unknown_api_urls_are_problems_and_pages_stay_html(client, settings, debug):
+    settings.DEBUG = debug
+    for method in (client.get, client.post, client.delete):
+        api_response = method("/api/v1/no-such-endpoint")
+        assert api_response.status_code == 404
+        assert api_response["Content-Type"] == PROBLEM
+        assert api_response.json()["type"] == "/problems/not-found"
     page = client.get("/no-such-page/")
     assert page.status_code == 404
     assert page["Content-Type"].startswith("text/html")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import schemathesis
 import yaml
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 
 from monolith.api.contract import CONTRACT_PATH, storefront_drift
@@ -61,8 +62,15 @@ def shop_for_fuzzing():
     return [make_product(category=kitchen, name=f"Mug {n}", stock=50) for n in range(3)]
 
 
+@pytest.fixture(params=[False, True], ids=["debug-off", "debug-on"])
+def debug(request, settings):
+    """Once as deployed, once as `make run` serves it: API errors are problems in both."""
+    settings.DEBUG = request.param
+    return request.param
+
+
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-def test_storefront_api_conforms_to_the_contract(case, live_server, shop_for_fuzzing):
+@hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+def test_storefront_api_conforms_to_the_contract(case, live_server, shop_for_fuzzing, debug):
     case.call_and_validate(base_url=live_server.url)

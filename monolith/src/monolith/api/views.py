@@ -9,7 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.authtoken.models import Token
@@ -37,8 +39,15 @@ from monolith.orders.services import ShippingAddress, order_place
 
 from . import serializers
 from .pagination import StableCursorPagination
+from .problems import api_not_found
 
 ORDER_ID_PLACEHOLDER = "{order_id}"
+
+
+@csrf_exempt  # nothing to protect: it only says that nothing is here, whatever the method
+def unknown_path(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """A path under /api/v1/ that names no endpoint: a problem+json 404 in every settings module."""
+    return api_not_found(request)
 
 
 class TokenCreateView(APIView):
