@@ -45,7 +45,7 @@ def processing_manage(*args: str) -> list[str]:
 PROCESSING_ENV = {
     # This script sets the monolith's settings module for itself; processing needs its own.
     "DJANGO_SETTINGS_MODULE": "processing.settings.local",
-    "DATABASE_URL": os.environ.get(
+    "PROCESSING_DATABASE_URL": os.environ.get(
         "PROCESSING_DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'processing.sqlite3'}"
     ),
 }

@@ -3,11 +3,13 @@
 A `.env` file is read only when DJANGO_READ_DOT_ENV_FILE=true; real environment variables win.
 """
 
+import os
 from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 from tessera_contract.brokers import filesystem_transport_options
 from tessera_contract.telemetry import telemetry_logging
@@ -69,11 +71,17 @@ TEMPLATES = [
     },
 ]
 
-# The service owns its database: never the monolith's.
+# The service owns its database: never the monolith's. DATABASE_URL names the monolith's in
+# every environment file of this project, so finding it without PROCESSING_DATABASE_URL means
+# a copied environment that would put the service's tables into the monolith's database.
+if "DATABASE_URL" in os.environ and "PROCESSING_DATABASE_URL" not in os.environ:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is set but PROCESSING_DATABASE_URL is not: the processing service never "
+        "uses the monolith's database. Set PROCESSING_DATABASE_URL to the service's own."
+    )
 DATABASES = {
     "default": env.db_url(
-        "PROCESSING_DATABASE_URL",
-        default=env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'processing.sqlite3'}"),
+        "PROCESSING_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'processing.sqlite3'}"
     ),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
