@@ -150,11 +150,14 @@ def test_session_writes_need_the_csrf_token(catalog, shopper):
 @pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on (make run)"])
 def test_unknown_api_urls_are_problems_and_pages_stay_html(client, settings, debug):
     settings.DEBUG = debug
-    for method in (client.get, client.post, client.delete):
-        api_response = method("/api/v1/no-such-endpoint")
-        assert api_response.status_code == 404
-        assert api_response["Content-Type"] == PROBLEM
-        assert api_response.json()["type"] == "/problems/not-found"
+    # Any character, a line break included (schemathesis sent one in a path segment).
+    unknown = ("/api/v1/no-such-endpoint", "/api/v1/carts/x%0Ay/lines/%0A")
+    for method in (client.get, client.post, client.put, client.delete):
+        for path in unknown:
+            api_response = method(path)
+            assert api_response.status_code == 404, path
+            assert api_response["Content-Type"] == PROBLEM, path
+            assert api_response.json()["type"] == "/problems/not-found", path
     page = client.get("/no-such-page/")
     assert page.status_code == 404
     assert page["Content-Type"].startswith("text/html")

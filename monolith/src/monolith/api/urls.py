@@ -14,7 +14,8 @@ urlpatterns = [
     path("carts/<uuid:cart_id>/lines/<str:sku>", views.CartLineView.as_view(), name="cart_line"),
     path("orders", views.OrderListView.as_view(), name="order_list"),
     path("orders/<uuid:order_id>", views.OrderDetailView.as_view(), name="order_detail"),
-    # Last: any other path under /api/v1/. Django's handler404 answers problem+json too, but
-    # only with DEBUG off; with it on (`make run`) it would be the HTML debug page.
-    re_path(r"^.*$", views.unknown_path, name="unknown_path"),
+    # Last: any other path under /api/v1/, line breaks included (hence not `.*`). Django's
+    # handler404 answers problem+json too, but only with DEBUG off; with it on (`make run`)
+    # it would be the HTML debug page.
+    re_path(r"^[\s\S]*$", views.unknown_path, name="unknown_path"),
 ]
