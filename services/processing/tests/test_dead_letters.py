@@ -59,6 +59,25 @@ def test_staff_replay_a_dead_letter_from_the_admin():
     assert job.max_attempts > job.attempts
 
 
+def test_staff_replaying_a_job_that_is_still_queued_are_told_and_nothing_changes():
+    job = job_create(
+        request=job_request_decode(json.dumps(REPORT).encode()), idempotency_key="queued"
+    ).job
+    staff = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
+    client = Client()
+    client.force_login(staff)
+    answer = client.post(
+        "/admin/jobs/job/",
+        {"action": "replay", "_selected_action": [str(job.id)]},
+        follow=True,
+    )
+    assert f"{job.id} is queued; not replayed." in answer.content.decode()
+    assert "0 job(s) queued again." in answer.content.decode()
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert job.attempts == 0
+
+
 def test_a_job_cancelled_while_running_stops_at_its_next_checkpoint(source_write):  # type: ignore[no-untyped-def]
     rows = "order_number,placed_at,currency,total_minor\n" + "".join(
         f"TS-{n:06d},2026-10-02T10:00:00+00:00,EUR,100\n" for n in range(120_000)

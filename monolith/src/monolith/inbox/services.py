@@ -35,17 +35,13 @@ from monolith.orders.services import (
     order_payment_failure_record,
     order_refund,
 )
-from monolith.orders.state_machine import OrderStatus
+from monolith.orders.state_machine import PAYMENT_TAKEN_STATUSES, OrderStatus
 
 from .events import InboxEventPayload, inbox_payload_decode, received_envelope_decode
 from .metrics import inbox_outcome_count
 from .models import InboxEvent, InboxStatus
 
 logger = logging.getLogger(__name__)
-
-_PAYMENT_TAKEN = frozenset(
-    {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED}
-)
 
 
 @dataclass(frozen=True)
@@ -190,7 +186,7 @@ def _refund_apply(
         return InboxStatus.PARKED, "waiting for the payment to be applied"
     if payment.order.status == OrderStatus.REFUNDED:
         return InboxStatus.IGNORED, "order is already refunded"
-    if payment.order.status not in _PAYMENT_TAKEN:
+    if payment.order.status not in PAYMENT_TAKEN_STATUSES:
         return InboxStatus.IGNORED, f"an order that is {payment.order.status} has no payment"
     if not charge.refunded or charge.amount_refunded < charge.amount:
         order_note_add(

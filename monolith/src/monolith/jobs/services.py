@@ -57,7 +57,7 @@ from monolith.accounts.models import User
 from monolith.catalog.models import ProductImage
 from monolith.core.errors import DomainError
 from monolith.orders.models import Order
-from monolith.orders.state_machine import OrderStatus
+from monolith.orders.state_machine import PAYMENT_TAKEN_STATUSES
 
 from .models import (
     JobResultReceipt,
@@ -73,15 +73,8 @@ RENDITION_WIDTHS = (320, 640, 1280)
 RENDITION_FORMATS: tuple[Literal["webp"], Literal["jpeg"]] = ("webp", "jpeg")
 PLACEHOLDER_RESULT_NAME = "placeholder.json"
 _COLOUR = re.compile(r"\A#[0-9a-f]{6}\Z")
-# Orders that count as sales in a report: the money was taken and not given back.
-SOLD_STATUSES = (
-    OrderStatus.PAID,
-    OrderStatus.FULFILLED,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-)
 # Rows one sweep re-queues at most; the next sweep takes the rest.
-SWEEP_BATCH = 100
+SWEEP_BATCH_SIZE = 100
 _TERMINAL_STATUSES = {
     "succeeded": ProcessingJobStatus.SUCCEEDED,
     "failed": ProcessingJobStatus.FAILED,
@@ -294,7 +287,7 @@ def _sales_export_write(*, date_from: date, date_to: date, currency: str, name: 
     """Write the orders sold in the range as the CSV the report job reads; returns its location."""
     orders = (
         Order.objects.filter(
-            status__in=SOLD_STATUSES,
+            status__in=PAYMENT_TAKEN_STATUSES,
             currency=currency,
             created_at__date__gte=date_from,
             created_at__date__lte=date_to,
@@ -495,7 +488,7 @@ def processing_jobs_sweep() -> list[int]:
             | Q(next_attempt_at__isnull=True, updated_at__lte=now - grace)
         )
         .order_by("updated_at", "id")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
+        .values_list("pk", flat=True)[:SWEEP_BATCH_SIZE]
     )
     if due:
         ProcessingJob.objects.filter(pk__in=due).update(next_attempt_at=now + grace)
@@ -506,7 +499,7 @@ def processing_jobs_sweep() -> list[int]:
     stranded = JobResultReceipt.objects.filter(
         applied_at__isnull=True,
         job_id__in=ProcessingJob.objects.filter(job_id__isnull=False).values("job_id"),
-    )[:SWEEP_BATCH]
+    )[:SWEEP_BATCH_SIZE]
     for receipt in stranded:
         with transaction.atomic():
             _receipt_apply(receipt)

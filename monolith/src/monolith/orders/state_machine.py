@@ -32,6 +32,12 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.REFUNDED: frozenset(),
 }
 
+# Statuses of an order whose payment was taken and not given back: sales in a report, and the
+# orders a late refund event may apply to.
+PAYMENT_TAKEN_STATUSES = frozenset(
+    {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED}
+)
+
 # Statuses after which nothing changes for the shopper on its own: the order page stops polling.
 FINAL_STATUSES = frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED})
 

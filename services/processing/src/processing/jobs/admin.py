@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from processing.jobs.models import Job
-from processing.jobs.services import JobNotCancellableError, job_replay
+from processing.jobs.services import JobNotReplayableError, job_replay
 
 
 @admin.register(Job)
@@ -23,7 +23,7 @@ class JobAdmin(admin.ModelAdmin[Job]):
             try:
                 job_replay(job=job)
                 replayed += 1
-            except JobNotCancellableError:
+            except JobNotReplayableError:
                 self.message_user(
                     request, f"{job.id} is {job.status}; not replayed.", messages.WARNING
                 )

@@ -41,6 +41,10 @@ class JobNotCancellableError(Exception):
     """The job already finished."""
 
 
+class JobNotReplayableError(Exception):
+    """Only a dead-lettered or failed job can be replayed."""
+
+
 class JobRequestUnsupportedError(Exception):
     """The request matches the schema but asks for what the service refuses (422).
 
@@ -426,7 +430,7 @@ def job_replay(*, job: Job) -> Job:
     with transaction.atomic():
         job = Job.objects.select_for_update().get(id=job.id)
         if job.status not in {JobStatus.DEAD_LETTERED, JobStatus.FAILED}:
-            raise JobNotCancellableError("only dead-lettered or failed jobs can be replayed")
+            raise JobNotReplayableError("only dead-lettered or failed jobs can be replayed")
         job.status = JobStatus.QUEUED
         job.max_attempts = job.attempts + settings.PROCESSING_JOB_MAX_ATTEMPTS
         job.error = None
