@@ -67,7 +67,6 @@ def _reserve_stock(*, product: Product, quantity: int) -> None:
     )
     if taken != 1:
         raise OutOfStock(product.name)
-    catalog_changed()
 
 
 @transaction.atomic
@@ -91,6 +90,7 @@ def order_place(
     # Lock rows in a fixed order so that two checkouts of the same products cannot deadlock.
     for line in sorted(summary.lines, key=lambda cart_line: cart_line.product_id):
         _reserve_stock(product=line.product, quantity=line.quantity)
+    catalog_changed()  # once for all the lines: pages show the stock
     totals = summary.totals
     order = Order.objects.create(
         number=_new_order_number(),
