@@ -22,14 +22,25 @@ from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from monolith.accounts.models import User
-from monolith.cart.models import Cart
-from monolith.cart.selectors import CartSummary, cart_summary
-from monolith.cart.services import cart_add_product, cart_remove_product, cart_set_quantity
+from monolith.cart.models import Cart, CartLine
+from monolith.cart.selectors import (
+    CartSummary,
+    cart_get_for_shopper,
+    cart_line_product,
+    cart_summary,
+)
+from monolith.cart.services import (
+    cart_add_product,
+    cart_create,
+    cart_remove_product,
+    cart_set_quantity,
+)
 from monolith.catalog.models import Category, Product
 from monolith.catalog.selectors import (
     SORT_ORDERINGS,
     CatalogQuery,
     category_list,
+    product_for_sale_by_sku,
     product_get,
     product_list,
 )
@@ -130,12 +141,17 @@ def _cart_response(cart: Cart, status_code: int = status.HTTP_200_OK) -> Respons
     return Response(serializers.CartSerializer(view).data, status=status_code)
 
 
+def _shopper(request: Request) -> User | None:
+    """The signed-in shopper, or None for a guest."""
+    return request.user if isinstance(request.user, User) else None
+
+
 def _cart_for(request: Request, cart_id: uuid.UUID) -> Cart:
-    """The cart behind an id: anonymous carts to whoever holds the id, user carts to their user."""
-    cart = Cart.objects.filter(public_id=cart_id).first()
-    if cart is None or (cart.user_id is not None and cart.user_id != request.user.pk):
-        raise NotFound("No such cart.")
-    return cart
+    shopper = _shopper(request)
+    try:
+        return cart_get_for_shopper(public_id=cart_id, user_id=shopper.pk if shopper else None)
+    except Cart.DoesNotExist as error:
+        raise NotFound("No such cart.") from error
 
 
 def _signed_in_user(request: Request) -> User:
@@ -146,20 +162,13 @@ def _signed_in_user(request: Request) -> User:
     return user
 
 
-def _product_for_sale(sku: str) -> Product | None:
-    return Product.objects.filter(sku=sku, is_active=True).first()
-
-
 class CartCreateView(APIView):
     @extend_schema(
         request=None, responses={200: serializers.CartSerializer, 201: serializers.CartSerializer}
     )
     def post(self, request: Request) -> Response:
         """A new cart; a signed-in shopper gets their own cart (200 when it already existed)."""
-        if request.user.is_authenticated:
-            cart, created = Cart.objects.get_or_create(user=request.user)
-        else:
-            cart, created = Cart.objects.create(), True
+        cart, created = cart_create(user=_shopper(request))
         return _cart_response(cart, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -177,7 +186,7 @@ class CartLinesView(APIView):
         cart = _cart_for(request, cart_id)
         body = serializers.CartLineAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        product = _product_for_sale(body.validated_data["sku"])
+        product = product_for_sale_by_sku(sku=body.validated_data["sku"])
         if product is None:
             raise ValidationError({"sku": ["No product for sale has this SKU."]})
         cart_add_product(cart=cart, product=product, quantity=body.validated_data["quantity"])
@@ -186,10 +195,10 @@ class CartLinesView(APIView):
 
 class CartLineView(APIView):
     def _line_product(self, cart: Cart, sku: str) -> Product:
-        product = Product.objects.filter(sku=sku).first()
-        if product is None or not cart.lines.filter(product=product).exists():
-            raise NotFound("The cart has no line for this SKU.")
-        return product
+        try:
+            return cart_line_product(cart=cart, sku=sku)
+        except CartLine.DoesNotExist as error:
+            raise NotFound("The cart has no line for this SKU.") from error
 
     @extend_schema(
         request=serializers.CartLineQuantitySerializer, responses=serializers.CartSerializer

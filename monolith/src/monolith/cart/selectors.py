@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest
 
+from monolith.catalog.models import Product, for_sale_condition
 from monolith.core.money import Totals, totals_for
 
 from .models import Cart, CartLine
@@ -26,6 +28,24 @@ def cart_for_request(request: HttpRequest) -> Cart | None:
     return Cart.objects.filter(pk=cart_id, user__isnull=True).first()
 
 
+def cart_get_for_shopper(*, public_id: uuid.UUID, user_id: int | None) -> Cart:
+    """The cart behind a public id, for the shopper `user_id` (None: a guest).
+
+    A guest's cart belongs to whoever holds its id; a signed-in shopper's cart only to them.
+    Raises Cart.DoesNotExist otherwise, the same for a cart that is someone else's as for
+    one that does not exist, so ids cannot be probed.
+    """
+    cart = Cart.objects.filter(public_id=public_id).first()
+    if cart is None or (cart.user_id is not None and cart.user_id != user_id):
+        raise Cart.DoesNotExist
+    return cart
+
+
+def cart_line_product(*, cart: Cart, sku: str) -> Product:
+    """The product of the cart's line for this SKU; raises CartLine.DoesNotExist otherwise."""
+    return CartLine.objects.select_related("product").get(cart=cart, product__sku=sku).product
+
+
 def cart_item_count_for_request(request: HttpRequest) -> int:
     """The units in this request's cart (as cart_for_request finds it), in one query.
 
@@ -38,7 +58,7 @@ def cart_item_count_for_request(request: HttpRequest) -> int:
         if cart_id is None:
             return 0
         lines = CartLine.objects.filter(cart_id=cart_id, cart__user__isnull=True)
-    counted = lines.filter(product__is_active=True).aggregate(count=Sum("quantity"))
+    counted = lines.filter(for_sale_condition("product__")).aggregate(count=Sum("quantity"))
     return int(counted["count"] or 0)
 
 
@@ -71,7 +91,7 @@ def cart_summary(cart: Cart | None) -> CartSummary:
     lines: list[CartLine] = []
     if cart is not None:
         lines = list(
-            cart.lines.filter(product__is_active=True)
+            cart.lines.filter(for_sale_condition("product__"))
             .select_related("product", "product__category")
             .prefetch_related("product__images")
             .order_by("id")

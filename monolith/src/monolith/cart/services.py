@@ -7,7 +7,7 @@ from django.db.models import F
 from django.http import HttpRequest
 
 from monolith.accounts.models import User
-from monolith.catalog.models import Product
+from monolith.catalog.models import Product, for_sale_condition
 from monolith.core.errors import DomainError
 
 from .models import Cart, CartLine
@@ -23,7 +23,7 @@ class QuantityError(DomainError):
 def _check_quantity(*, product: Product, quantity: int) -> None:
     if quantity < 1 or quantity > MAX_QUANTITY_PER_LINE:
         raise QuantityError(f"Choose a quantity between 1 and {MAX_QUANTITY_PER_LINE}.")
-    if not product.is_active:
+    if not product.is_for_sale:
         raise QuantityError(f"{product.name} is no longer sold.")
     if quantity > product.stock:
         raise QuantityError(f"Only {product.stock} of {product.name} left in stock.")
@@ -84,7 +84,7 @@ def cart_merge(*, source: Cart, target: Cart) -> Cart:
     if source.pk == target.pk:
         return target
     existing = {line.product_id: line for line in target.lines.select_for_update()}
-    for line in source.lines.filter(product__is_active=True).select_related("product"):
+    for line in source.lines.filter(for_sale_condition("product__")).select_related("product"):
         limit = min(line.product.stock, MAX_QUANTITY_PER_LINE)
         merged = min(line.quantity + getattr(existing.get(line.product_id), "quantity", 0), limit)
         if merged < 1:
@@ -97,16 +97,25 @@ def cart_merge(*, source: Cart, target: Cart) -> Cart:
     return target
 
 
+def cart_create(*, user: User | None) -> tuple[Cart, bool]:
+    """A new cart for a guest; a signed-in shopper's one cart, created on first use.
+
+    Returns the cart and whether it was created.
+    """
+    if user is not None:
+        return Cart.objects.get_or_create(user=user)
+    return Cart.objects.create(), True
+
+
 def cart_get_or_create_for_request(request: HttpRequest) -> Cart:
     """The request's cart, created on first use and remembered in the session or by user."""
     cart = cart_for_request(request)
     if cart is not None:
         return cart
-    if request.user.is_authenticated:
-        cart, _ = Cart.objects.get_or_create(user=request.user)
-        return cart
-    cart = Cart.objects.create()
-    request.session[SESSION_CART_KEY] = cart.pk
+    user = request.user if isinstance(request.user, User) else None
+    cart, _ = cart_create(user=user)
+    if user is None:
+        request.session[SESSION_CART_KEY] = cart.pk
     return cart
 
 
@@ -118,5 +127,5 @@ def cart_adopt_session_cart(*, request: HttpRequest, user: User) -> None:
     session_cart = Cart.objects.filter(pk=cart_id, user__isnull=True).first()
     if session_cart is None:
         return
-    user_cart, _ = Cart.objects.get_or_create(user=user)
+    user_cart, _ = cart_create(user=user)
     cart_merge(source=session_cart, target=user_cart)

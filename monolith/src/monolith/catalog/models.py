@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -21,6 +23,20 @@ def _default_currency() -> str:
     return str(settings.TESSERA_CURRENCY)
 
 
+def for_sale_condition(path: str = "") -> Q:
+    """The one rule for what a shopper can buy: an active product.
+
+    `path` reaches the product from another model (``"product__"`` from a cart line), so a
+    filter over lines applies the same rule as one over products.
+    """
+    return Q(**{f"{path}is_active": True})
+
+
+class ProductQuerySet(models.QuerySet["Product"]):
+    def for_sale(self) -> ProductQuerySet:
+        return self.filter(for_sale_condition())
+
+
 class Product(models.Model):
     sku = models.CharField("SKU", max_length=40, unique=True)
     name = models.CharField(max_length=200)
@@ -33,6 +49,8 @@ class Product(models.Model):
     is_active = models.BooleanField(default=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -59,6 +77,11 @@ class Product(models.Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def is_for_sale(self) -> bool:
+        """for_sale_condition, for a product already loaded."""
+        return self.is_active
 
 
 class ProductImage(models.Model):

@@ -85,7 +85,7 @@ def _search(queryset: QuerySet[Product], text: str) -> tuple[QuerySet[Product], 
 
 def product_list(*, query: CatalogQuery) -> QuerySet[Product]:
     """Active products matching the query, in the requested order, images prefetched."""
-    queryset = Product.objects.filter(is_active=True)
+    queryset: QuerySet[Product] = Product.objects.for_sale()
     if query.category:
         queryset = queryset.filter(category__slug=query.category)
     ranked = False
@@ -101,4 +101,9 @@ def product_list(*, query: CatalogQuery) -> QuerySet[Product]:
 
 def product_get(*, slug: str) -> Product:
     """The active product with this slug; raises Product.DoesNotExist otherwise."""
-    return _with_images(Product.objects.filter(is_active=True)).get(slug=slug)
+    return _with_images(Product.objects.for_sale()).get(slug=slug)
+
+
+def product_for_sale_by_sku(*, sku: str) -> Product | None:
+    """The product a shopper can buy under this SKU, if any."""
+    return Product.objects.for_sale().filter(sku=sku).first()

@@ -60,10 +60,14 @@ def _reserve_stock(*, product: Product, quantity: int) -> None:
     The row lock taken by UPDATE makes a racing transaction re-check `stock >= quantity`
     against the committed value, so at most the available units are ever sold.
     """
-    taken = Product.objects.filter(pk=product.pk, is_active=True, stock__gte=quantity).update(
-        # updated_at keys each product card's cached markup; the catalog's version its pages.
-        stock=F("stock") - quantity,
-        updated_at=Now(),
+    taken = (
+        Product.objects.for_sale()
+        .filter(pk=product.pk, stock__gte=quantity)
+        .update(
+            # updated_at keys each product card's cached markup; the catalog's version its pages.
+            stock=F("stock") - quantity,
+            updated_at=Now(),
+        )
     )
     if taken != 1:
         raise OutOfStock(product.name)
