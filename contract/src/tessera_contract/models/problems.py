@@ -11,18 +11,30 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class ProblemType(StrEnum):
-    """The problem types Tessera's components answer with, as relative URI references."""
+    """The problem types Tessera's components answer with, as relative URI references.
+
+    The same list is ``x-extensible-enum`` of ``type`` in ``schemas/problem-details.json``.
+    It is open: a client treats a type it does not know by its status code alone (RFC 9457),
+    so a new type is a compatible change.
+    """
 
     MALFORMED_REQUEST = "/problems/malformed-request"
     VALIDATION_FAILED = "/problems/validation-failed"
     SIGNATURE_INVALID = "/problems/signature-invalid"
     TOKEN_INVALID = "/problems/token-invalid"  # noqa: S105 - a problem type, not a secret
+    NOT_AUTHENTICATED = "/problems/not-authenticated"
     FORBIDDEN = "/problems/forbidden"
     NOT_FOUND = "/problems/not-found"
+    METHOD_NOT_ALLOWED = "/problems/method-not-allowed"
+    NOT_ACCEPTABLE = "/problems/not-acceptable"
+    UNSUPPORTED_MEDIA_TYPE = "/problems/unsupported-media-type"
     IDEMPOTENCY_KEY_MISSING = "/problems/idempotency-key-missing"
     IDEMPOTENCY_CONFLICT = "/problems/idempotency-conflict"
     JOB_NOT_CANCELLABLE = "/problems/job-not-cancellable"
+    BUSINESS_RULE = "/problems/business-rule"
     PAYLOAD_TOO_LARGE = "/problems/payload-too-large"
+    RATE_LIMITED = "/problems/rate-limited"
+    INTERNAL_ERROR = "/problems/internal-error"
     SERVICE_UNAVAILABLE = "/problems/service-unavailable"
 
 

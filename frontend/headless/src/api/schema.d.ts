@@ -599,9 +599,10 @@ export interface components {
         WebhookAcknowledgement: components["schemas"]["webhook-acknowledgement"];
         /**
          * ProblemDetails
-         * @description An error response in RFC 9457 form (media type application/problem+json). 'type' identifies the problem; Tessera's types are relative references '/problems/<slug>', listed in docs/contract.md. Nothing in a problem reveals secrets, stack traces or expected signatures.
+         * @description An error response in RFC 9457 form (media type application/problem+json). 'type' identifies the problem; Tessera's types are relative references '/problems/<slug>', listed under type (x-extensible-enum) and in docs/contract.md. Nothing in a problem reveals secrets, stack traces or expected signatures.
          */
         "problem-details": {
+            /** @description The problem type. x-extensible-enum lists every type Tessera's components answer today; the list is open (a new type is a compatible change), so a client treats a type it does not know by the status code alone, as RFC 9457 says. */
             type: string;
             title: string;
             status: number;
