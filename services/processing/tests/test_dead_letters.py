@@ -71,7 +71,8 @@ def test_staff_replaying_a_job_that_is_still_queued_are_told_and_nothing_changes
         {"action": "replay", "_selected_action": [str(job.id)]},
         follow=True,
     )
-    assert f"{job.id} is queued; not replayed." in answer.content.decode()
+    # Django capitalises the first letter of a message; starting with "Job" keeps the id as is.
+    assert f"Job {job.id} is queued; not replayed." in answer.content.decode()
     assert "0 job(s) queued again." in answer.content.decode()
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED

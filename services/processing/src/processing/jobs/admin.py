@@ -25,6 +25,6 @@ class JobAdmin(admin.ModelAdmin[Job]):
                 replayed += 1
             except JobNotReplayableError:
                 self.message_user(
-                    request, f"{job.id} is {job.status}; not replayed.", messages.WARNING
+                    request, f"Job {job.id} is {job.status}; not replayed.", messages.WARNING
                 )
         self.message_user(request, f"{replayed} job(s) queued again.")
