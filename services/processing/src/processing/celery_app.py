@@ -7,13 +7,13 @@ from typing import Any
 from celery import Celery, signals
 from tessera_contract.telemetry.celery_worker import celery_worker_telemetry_connect
 
+from processing.jobs.task_names import JOB_RUN_TASK
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "processing.settings.local")
 
 app = Celery("processing")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-JOB_RUN_TASK = "processing.job_run"
 
 
 # Job attempts, their SQL and the result callback traced; the job metrics served.

@@ -7,7 +7,6 @@ a retry; a job whose attempts are used up ends dead_lettered, from where staff m
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -20,17 +19,21 @@ from tessera_contract.client.job_results import JobResultCallbackClient
 from tessera_contract.models.base import UNSET, JobKind
 from tessera_contract.models.codec import payload_decode, payload_encode
 from tessera_contract.models.jobs import Job as JobResource
-from tessera_contract.models.jobs import JobCreateRequest, JobQueued, JobResult
+from tessera_contract.models.jobs import (
+    JobCreateRequest,
+    JobQueued,
+    JobResult,
+    SalesReportJobCreate,
+)
 from tessera_contract.signing.standard_webhooks import StandardWebhookSigner
 from tessera_contract.telemetry import trace_context_current
 
 from processing.jobs.errors import JobCancelledError, JobWorkError
+from processing.jobs.kinds.base import Checkpoint
 from processing.jobs.models import TERMINAL_STATUSES, Job, JobStatus, OutboxMessage
+from processing.jobs.task_names import JOB_RESULT_DELIVER_TASK, JOB_RUN_TASK
 
 logger = logging.getLogger(__name__)
-
-Checkpoint = Callable[[int], None]
-JobHandler = Callable[[Any, Checkpoint, uuid.UUID], list[dict[str, Any]]]
 
 
 class IdempotencyConflictError(Exception):
@@ -56,7 +59,7 @@ class JobRequestUnsupportedError(Exception):
         self.errors = errors
 
 
-def job_request_check(*, request: Any) -> None:
+def job_request_check(*, request: JobCreateRequest) -> None:
     """Refuse, before a job exists, what the schema cannot say: a sales report's range must
     not end before it starts, and only the csv format is produced.
 
@@ -65,7 +68,7 @@ def job_request_check(*, request: Any) -> None:
     Refused at creation (422) rather than accepted and then failed, or silently skipped next
     to a csv.
     """
-    if request.kind != "sales_report":
+    if not isinstance(request, SalesReportJobCreate):
         return
     errors = [
         {"pointer": f"/input/formats/{index}", "detail": "Only csv reports are produced."}
@@ -84,12 +87,12 @@ class JobCreation:
     created: bool
 
 
-def _fingerprint(request: Any) -> str:
+def _fingerprint(request: JobCreateRequest) -> str:
     # The canonical encoding, not the raw bytes: key order and spacing do not make a new body.
     return hashlib.sha256(payload_encode(request)).hexdigest()
 
 
-def job_create(*, request: Any, idempotency_key: str) -> JobCreation:
+def job_create(*, request: JobCreateRequest, idempotency_key: str) -> JobCreation:
     """Create the job for ``request`` once per key; a repeat returns the first job.
 
     Raises IdempotencyConflictError when the key was used with a different body, and
@@ -153,10 +156,6 @@ def job_enqueue_on_commit(*, job: Job, countdown: float | None = None) -> None:
         },
         not_before=timezone.now() + timedelta(seconds=countdown) if countdown else None,
     )
-
-
-JOB_RUN_TASK = "processing.job_run"
-JOB_RESULT_DELIVER_TASK = "processing.job_result_deliver"
 
 
 def outbox_message_add(
@@ -381,7 +380,7 @@ def job_attempt_run(
     try:
         # Imported here, inside the attempt: the first import in a pool child (libvips, fpdf)
         # can take a second, and a soft time limit hit during it must count as the attempt's.
-        from processing.jobs.kinds import handler_for
+        from processing.jobs.kinds.registry import handler_for
 
         locations = handler_for(job.kind)(job.input, _checkpoint_for(job.id), job.id)
     except JobCancelledError:
@@ -458,7 +457,7 @@ def job_result_deliver(*, result: JobResult) -> None:
         client.job_result_deliver(result)
 
 
-def job_request_decode(raw: bytes) -> Any:
+def job_request_decode(raw: bytes) -> JobCreateRequest:
     """Decode a JobCreateRequest (raises the codec's PayloadError subclasses); whole-number
     floats such as 640.0 are integers, as in the JSON Schema."""
     return payload_decode(raw, JobCreateRequest)

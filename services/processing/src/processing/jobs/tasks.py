@@ -11,9 +11,10 @@ from tessera_contract.models.jobs import JobQueued, JobResult
 from tessera_contract.telemetry import traced_span
 
 from processing.jobs.services import job_attempt_run, job_result_deliver
+from processing.jobs.task_names import JOB_RESULT_DELIVER_TASK, JOB_RUN_TASK
 
 
-@shared_task(name="processing.job_run", bind=True)
+@shared_task(name=JOB_RUN_TASK, bind=True)
 def job_run_task(self: Task, message: dict[str, Any]) -> None:
     """Run one attempt of the job in an asyncapi ``jobQueued`` message."""
     queued = msgspec.convert(message, JobQueued)
@@ -24,7 +25,7 @@ def job_run_task(self: Task, message: dict[str, Any]) -> None:
 
 
 @shared_task(
-    name="processing.job_result_deliver",
+    name=JOB_RESULT_DELIVER_TASK,
     autoretry_for=(ServiceUnavailableError,),
     retry_backoff=2,
     retry_backoff_max=600,

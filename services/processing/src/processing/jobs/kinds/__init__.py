@@ -1,17 +1,5 @@
-"""The kinds of work, one module each, looked up by the job's kind."""
+"""The kinds of work, one module each; `registry.handler_for` looks one up by the job's kind.
 
-from processing.jobs.kinds.invoices import invoice_pdf_render
-from processing.jobs.kinds.renditions import image_renditions_make
-from processing.jobs.kinds.reports import sales_report_write
-from processing.jobs.services import JobHandler
-
-HANDLERS: dict[str, JobHandler] = {
-    "image_renditions": image_renditions_make,
-    "invoice_pdf": invoice_pdf_render,
-    "sales_report": sales_report_write,
-}
-
-
-def handler_for(kind: str) -> JobHandler:
-    """The function that does ``kind``'s work."""
-    return HANDLERS[kind]
+Kept empty: importing `kinds.base` (as the services do) must not load pyvips and fpdf2 into
+processes that never run a job, such as the jobs API.
+"""

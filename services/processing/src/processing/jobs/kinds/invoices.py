@@ -8,8 +8,8 @@ from typing import Any
 from fpdf import FPDF
 
 from processing.jobs.errors import JobInputInvalidError
+from processing.jobs.kinds.base import Checkpoint
 from processing.jobs.kinds.storage import result_save
-from processing.jobs.services import Checkpoint
 
 
 def _money(amount_minor: int, currency: str) -> str:

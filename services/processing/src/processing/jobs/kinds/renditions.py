@@ -11,8 +11,8 @@ import pyvips
 from django.conf import settings
 
 from processing.jobs.errors import JobInputInvalidError
+from processing.jobs.kinds.base import Checkpoint
 from processing.jobs.kinds.storage import result_save, source_open
-from processing.jobs.services import Checkpoint
 
 # Bytes in, so that a truncated or corrupt upload is refused before any rendition exists.
 SOURCE_MAX_BYTES = 50 * 1024 * 1024

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from processing.jobs.errors import JobInputInvalidError
+from processing.jobs.kinds.base import Checkpoint
 from processing.jobs.kinds.storage import result_save, source_open
-from processing.jobs.services import Checkpoint
 
 REPORT_COLUMNS = ["order_number", "placed_at", "currency", "total_minor"]
 REQUIRED_COLUMNS = frozenset(REPORT_COLUMNS)

@@ -1,0 +1,17 @@
+"""The job kinds by name; imported only where a job runs (it loads pyvips and fpdf2)."""
+
+from processing.jobs.kinds.base import JobHandler
+from processing.jobs.kinds.invoices import invoice_pdf_render
+from processing.jobs.kinds.renditions import image_renditions_make
+from processing.jobs.kinds.reports import sales_report_write
+
+HANDLERS: dict[str, JobHandler] = {
+    "image_renditions": image_renditions_make,
+    "invoice_pdf": invoice_pdf_render,
+    "sales_report": sales_report_write,
+}
+
+
+def handler_for(kind: str) -> JobHandler:
+    """The function that does ``kind``'s work."""
+    return HANDLERS[kind]
