@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint typecheck test-contract test-processing test-functions test-sandbox \
+.PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox \
 	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
 	test-compose distributed test-distributed nginx-deps headless-deps test-headless
 
@@ -48,6 +48,9 @@ seed: install  ## Seed demo data into the configured database
 lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+lint-imports: install  ## The monolith's part boundaries (.importlinter): no cycles, jobs import no domain app
+	$(BIN)/lint-imports
 
 typecheck: install  ## mypy over every component
 	$(BIN)/mypy monolith/src monolith/tests contract/src contract/tests contract/tools \
@@ -121,7 +124,7 @@ test-distributed: install browser-deps nginx-deps  ## Journey through nginx on t
 	@echo "==> Distributed journey (nginx, two monolith replicas, PostgreSQL, RabbitMQ, Redis)"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_distributed_journey.py
 
-test: lint typecheck contract-compat test-contract test-processing test-functions test-sandbox \
+test: lint lint-imports typecheck contract-compat test-contract test-processing test-functions test-sandbox \
 	test-headless test-sqlite test-postgres test-compose test-distributed  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/

@@ -18,7 +18,7 @@ from tessera_contract.models.base import JobError, ResultLocation
 from monolith.api.contract import CONTRACT_PATH
 from monolith.catalog.models import Product, ProductImage
 from monolith.jobs.models import JobResultReceipt, ProcessingJob, ProcessingJobStatus
-from monolith.jobs.services import processing_jobs_sweep
+from monolith.jobs.relay import processing_jobs_sweep
 
 from .processing_support import (
     CALLBACK_SECRET,

@@ -16,12 +16,8 @@ from PIL import Image
 from monolith.catalog.catalog_version import catalog_version_move
 from monolith.catalog.models import ProductImage
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus, SalesReportRequest
-from monolith.jobs.services import (
-    processing_job_retry,
-    processing_job_submit,
-    processing_jobs_sweep,
-    processing_retry_delay,
-)
+from monolith.jobs.outbox import processing_job_retry
+from monolith.jobs.relay import processing_job_submit, processing_jobs_sweep, processing_retry_delay
 from monolith.orders.services import order_mark_paid
 
 from .factories import make_order
@@ -175,7 +171,7 @@ def test_an_order_becoming_paid_asks_for_its_invoice_in_the_same_transaction(
 
 
 def test_an_invoice_is_asked_for_once_per_order(product, shopper):
-    from monolith.jobs.services import order_invoice_request
+    from monolith.orders.invoices import order_invoice_request
 
     order = make_order((product, 1), user=shopper)
     order_mark_paid(payment=order.payment, provider_payment_id="pi_1", cause="paid")

@@ -23,8 +23,8 @@ from django.db import connection
 from kombu import Connection, Queue
 from tessera_testsupport import rabbitmq_vhost_url
 
+from monolith.jobs.client import processing_clients_close
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus
-from monolith.jobs.services import processing_clients_close
 from monolith.orders.services import order_mark_paid
 
 from .factories import make_category, make_order, make_product, make_user

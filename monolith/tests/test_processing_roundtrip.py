@@ -18,12 +18,9 @@ from django.urls import reverse
 from PIL import Image
 
 from monolith.catalog.models import ProductImage
+from monolith.jobs.client import processing_clients_close
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus
-from monolith.jobs.services import (
-    processing_clients_close,
-    processing_job_submit,
-    processing_jobs_sweep,
-)
+from monolith.jobs.relay import processing_job_submit, processing_jobs_sweep
 from monolith.orders.services import order_mark_paid
 
 from .factories import make_category, make_order, make_product, make_user

@@ -5,9 +5,8 @@ from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 
-from monolith.jobs.services import product_image_renditions_request
-
 from .models import Category, Product, ProductImage
+from .renditions import product_image_renditions_request
 
 
 @admin.register(Category)

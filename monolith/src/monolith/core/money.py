@@ -8,6 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 
 
+def minor_units(amount: Decimal) -> int:
+    """An amount in whole cents, as the contract's *_minor fields carry it."""
+    return int((amount * 100).to_integral_value())
+
+
 def to_cents(amount: Decimal) -> Decimal:
     """Round an amount to whole cents, half-up, as invoices and receipts expect."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)

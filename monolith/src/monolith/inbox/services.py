@@ -26,6 +26,7 @@ from tessera_contract.models.payments import (
     PaymentIntentSucceededEvent,
 )
 
+from monolith.core.after_commit import enqueue_after_commit
 from monolith.orders.models import Order, Payment
 from monolith.orders.services import (
     order_mark_delivered,
@@ -43,6 +44,9 @@ from .models import InboxEvent, InboxStatus
 
 logger = logging.getLogger(__name__)
 
+# Queued by name (core/after_commit.py): the tasks module imports this one.
+APPLY_TASK = "inbox.inbox_event_apply"
+
 
 @dataclass(frozen=True)
 class InboxRecordResult:
@@ -51,10 +55,8 @@ class InboxRecordResult:
 
 
 def _inbox_apply_schedule(event_id: int) -> None:
-    # Imported here: tasks import this module, and the task must only be queued after commit.
-    from .tasks import inbox_event_apply
-
-    transaction.on_commit(lambda: inbox_event_apply.delay(event_id))
+    # A lost enqueue leaves the event received; the stuck sweep applies it.
+    enqueue_after_commit(APPLY_TASK, event_id)
 
 
 def _subject_of(payload: InboxEventPayload | None) -> str:

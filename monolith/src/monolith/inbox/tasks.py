@@ -8,11 +8,12 @@ from celery import Task, shared_task
 
 from . import services
 from .models import InboxEvent, InboxStatus
+from .services import APPLY_TASK
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="inbox.inbox_event_apply", max_retries=None)
+@shared_task(bind=True, name=APPLY_TASK, max_retries=None)
 def inbox_event_apply(self: Task, inbox_event_id: int) -> None:
     """Apply an inbox event; on failure retry with exponential backoff, then dead-letter."""
     try:

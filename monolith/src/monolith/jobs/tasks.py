@@ -1,20 +1,21 @@
-"""Celery tasks of the processing-jobs relay; the rules live in services."""
+"""Celery tasks of the processing-jobs relay; the rules live in relay.py."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import relay
+from .outbox import SUBMIT_TASK
 
 
-@shared_task(name="jobs.processing_job_submit", ignore_result=True)
+@shared_task(name=SUBMIT_TASK, ignore_result=True)
 def processing_job_submit(processing_job_id: int) -> None:
     """Submit one outbox row. No Celery retry: a row processing could not take stays pending
     with its backoff in the database, where the worker's sweep finds it when it is due."""
-    services.processing_job_submit(processing_job_id=processing_job_id)
+    relay.processing_job_submit(processing_job_id=processing_job_id)
 
 
-@shared_task(name="jobs.processing_jobs_sweep", ignore_result=True)
+@shared_task(name=relay.SWEEP_TASK, ignore_result=True)
 def processing_jobs_sweep() -> None:
     """Re-queue lost submissions and apply stranded results (queued by the worker's timer)."""
-    services.processing_jobs_sweep()
+    relay.processing_jobs_sweep()

@@ -29,7 +29,7 @@ from tessera_contract.models.jobs import JobResult
 from tessera_contract.models.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, ProblemType
 from tessera_contract.signing import SignatureError, StandardWebhookVerifier, secret_list_parse
 
-from . import services
+from .results import job_result_record
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def job_result_receive(request: HttpRequest) -> HttpResponse:
             "webhook-id must be job-result-<job_id> of the result in the body.",
         )
     try:
-        services.job_result_record(result=result, webhook_id=delivery.message_id)
+        job_result_record(result=result, webhook_id=delivery.message_id)
     except DatabaseError:
         logger.exception("could not record the result of job %s", result.job_id)
         return _problem(

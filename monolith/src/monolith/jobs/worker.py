@@ -47,7 +47,7 @@ class ProcessingJobsSweepStep(bootsteps.StartStopStep):
             self._timer = None
 
     def shutdown(self, parent: Any) -> None:
-        from .services import processing_clients_close
+        from .client import processing_clients_close
 
         self.stop(parent)
         processing_clients_close()

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from monolith.accounts.models import User
 from monolith.core.errors import DomainError
 
+from . import sales_report_admin  # noqa: F401 - registers the sales reports' admin
 from .models import Order, OrderLine, OrderTransition, Payment
 from .services import order_cancel, order_mark_fulfilled
 

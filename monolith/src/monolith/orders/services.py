@@ -15,12 +15,15 @@ from monolith.cart.selectors import cart_summary
 from monolith.cart.services import cart_clear
 from monolith.catalog.catalog_version import catalog_changed
 from monolith.catalog.models import Product
+from monolith.core.after_commit import enqueue_after_commit
 from monolith.core.errors import DomainError
-from monolith.jobs.services import order_invoice_request
 
+from .invoices import order_invoice_request
 from .models import Order, OrderLine, OrderTransition, Payment, PaymentStatus
 from .state_machine import OrderStatus, check_transition
-from .tasks import order_shipment_request
+
+# Queued by name (core/after_commit.py), so this module does not import the tasks that import it.
+SHIPMENT_REQUEST_TASK = "orders.order_shipment_request"
 
 
 class EmptyCart(DomainError):
@@ -189,7 +192,7 @@ def order_mark_fulfilled(*, order: Order, actor: User | None = None) -> Order:
         order=order, to_status=OrderStatus.FULFILLED, cause="fulfilled by staff", actor=actor
     )
     number = fulfilled.number
-    transaction.on_commit(lambda: order_shipment_request.delay(number))
+    enqueue_after_commit(SHIPMENT_REQUEST_TASK, number)
     return fulfilled
 
 

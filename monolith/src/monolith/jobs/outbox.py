@@ -1,0 +1,83 @@
+"""Asking the processing service for a job: the outbox row, written in the caller's transaction.
+
+A `ProcessingJob` row commits with the change that needs the job (an image upload, an order
+becoming paid, a report request) or not at all; the relay (relay.py) submits it after commit
+and again until processing accepts it, so a job is never lost while the service is down.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from tessera_contract.models.codec import PayloadError, payload_decode, payload_encode
+from tessera_contract.models.jobs import JobCreateRequest
+
+from monolith.core.after_commit import enqueue_after_commit
+from monolith.core.errors import DomainError
+
+from .models import ProcessingJob, ProcessingJobStatus
+
+SUBMIT_TASK = "jobs.processing_job_submit"
+
+
+class JobNotRetryable(DomainError):
+    def __init__(self, job: ProcessingJob) -> None:
+        super().__init__(f"Only failed or cancelled jobs can be retried; this one is {job.status}.")
+
+
+def processing_job_request(*, request: JobCreateRequest, request_key: str) -> ProcessingJob:
+    """Record that the monolith needs ``request`` done; the relay submits it after commit.
+
+    Call it inside the transaction of the change that needs the job, so both commit or
+    neither does. A second call with the same ``request_key`` returns the existing row.
+    A request the contract refuses is recorded as failed at once (staff see why in the
+    admin) rather than failing the change that asked for it.
+    """
+    existing = ProcessingJob.objects.filter(request_key=request_key).order_by("-id").first()
+    if existing is not None:
+        return existing
+    encoded = payload_encode(request)
+    status, last_error = ProcessingJobStatus.PENDING, ""
+    try:
+        # msgspec checks constraints on decode only: a round trip is the contract's check.
+        payload_decode(encoded, JobCreateRequest)
+    except PayloadError as error:
+        status, last_error = ProcessingJobStatus.FAILED, f"invalid job request: {error}"
+    with transaction.atomic():
+        job, created = ProcessingJob.objects.get_or_create(
+            idempotency_key=request_key,
+            defaults={
+                "kind": request.kind,
+                "subject_type": request.subject.type,
+                "subject_reference": request.subject.reference,
+                "request_key": request_key,
+                "request_payload": json.loads(encoded),
+                "status": status,
+                "last_error": last_error,
+            },
+        )
+    if created and job.status == ProcessingJobStatus.PENDING:
+        enqueue_after_commit(SUBMIT_TASK, job.pk)
+    return job
+
+
+def processing_job_retry(*, job: ProcessingJob) -> ProcessingJob:
+    """Staff ask again for a job that failed: a new Idempotency-Key, so a new processing job."""
+    with transaction.atomic():
+        locked = ProcessingJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status not in (ProcessingJobStatus.FAILED, ProcessingJobStatus.CANCELLED):
+            raise JobNotRetryable(locked)
+        locked.staff_retries += 1
+        locked.idempotency_key = f"{locked.request_key}-retry-{locked.staff_retries}"
+        locked.status = ProcessingJobStatus.PENDING
+        locked.job_id = None
+        locked.submit_attempts = 0
+        locked.next_attempt_at = None
+        locked.last_error = ""
+        locked.result_locations = []
+        locked.submitted_at = None
+        locked.finished_at = None
+        locked.save()
+        enqueue_after_commit(SUBMIT_TASK, locked.pk)
+    return locked

@@ -1,0 +1,61 @@
+"""The invoice PDF of a paid order, asked of the processing service (key ``invoice-<number>``).
+
+The PDF is read back through the jobs app's selectors; nothing on the order changes when it
+is made, so the invoice kind registers no result handler.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from tessera_contract.models.base import SubjectReference
+from tessera_contract.models.jobs import (
+    BillingAddress,
+    InvoiceCustomer,
+    InvoiceLine,
+    InvoicePdfInput,
+    InvoicePdfJobCreate,
+    InvoiceTotals,
+)
+
+from monolith.core.money import minor_units
+from monolith.jobs.models import ProcessingJob
+from monolith.jobs.outbox import processing_job_request
+
+from .models import Order
+
+
+def order_invoice_request(*, order: Order) -> ProcessingJob:
+    """Ask for the invoice PDF of a paid order, in the transaction that marks it paid."""
+    request = InvoicePdfJobCreate(
+        subject=SubjectReference(type="order", reference=order.number),
+        input=InvoicePdfInput(
+            order_number=order.number,
+            issued_at=timezone.now(),
+            currency=order.currency,
+            customer=InvoiceCustomer(name=order.shipping_name, email=order.email),
+            billing_address=BillingAddress(
+                line1=order.shipping_line1,
+                **({"line2": order.shipping_line2} if order.shipping_line2 else {}),
+                city=order.shipping_city,
+                postal_code=order.shipping_postal_code,
+                country_code=order.shipping_country.upper(),
+            ),
+            lines=[
+                InvoiceLine(
+                    sku=line.sku,
+                    description=line.name,
+                    quantity=line.quantity,
+                    unit_price_minor=minor_units(line.unit_price),
+                    line_total_minor=minor_units(line.line_total),
+                )
+                for line in order.lines.order_by("id")
+            ],
+            totals=InvoiceTotals(
+                subtotal_minor=minor_units(order.subtotal),
+                shipping_minor=minor_units(order.shipping),
+                tax_minor=minor_units(order.tax),
+                total_minor=minor_units(order.total),
+            ),
+        ),
+    )
+    return processing_job_request(request=request, request_key=f"invoice-{order.number}")
