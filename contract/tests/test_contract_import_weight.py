@@ -1,4 +1,5 @@
-"""The hot-path modules stay light: a webhook function never loads the HTTP client or tools."""
+"""The hot-path modules stay light: a webhook function never loads the HTTP client, the tools
+or a web framework (the problem adapters for Django and DRF load theirs only when imported)."""
 
 import json
 import subprocess
@@ -6,7 +7,16 @@ import sys
 
 import pytest
 
-HEAVY = ["httpx", "tenacity", "pybreaker", "jwt", "yaml", "tessera_contract.client"]
+HEAVY = [
+    "httpx",
+    "tenacity",
+    "pybreaker",
+    "jwt",
+    "yaml",
+    "tessera_contract.client",
+    "django",
+    "rest_framework",
+]
 
 
 def _modules_after_import(statement: str) -> set[str]:
@@ -24,6 +34,9 @@ def _modules_after_import(statement: str) -> set[str]:
         "import tessera_contract.webhooks",
         "import tessera_contract.signing",
         "import tessera_contract.tracing",
+        "import tessera_contract",
+        "import tessera_contract.problems",
+        "import tessera_contract.problems.wsgi",
     ],
 )
 def test_hot_path_modules_do_not_import_heavy_dependencies(statement: str) -> None:
@@ -37,3 +50,10 @@ def test_service_tokens_load_pyjwt_but_not_the_http_client() -> None:
 
     assert "jwt" in loaded
     assert loaded.isdisjoint({"httpx", "tenacity", "pybreaker"})
+
+
+def test_the_django_problem_adapter_loads_django_but_not_drf() -> None:
+    loaded = _modules_after_import("import tessera_contract.problems.django")
+
+    assert "django" in loaded
+    assert loaded.isdisjoint({"rest_framework", "httpx", "jwt"})

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from tessera_contract.problems.django import api_not_found
 from tessera_contract.telemetry.django import metrics_view
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -14,6 +15,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("monolith.api.urls")),
     # The processing service's signed job-result callback (contract tag internal-callbacks).
     path("", include("monolith.jobs.urls")),
+    # Any other internal path: handler404 answers a problem only with DEBUG off, this route
+    # with DEBUG on too (line breaks included, hence not `.*`).
+    re_path(r"^internal/[\s\S]*$", api_not_found, name="unknown_internal_path"),
     # Prometheus scrapes it on the replica itself; nginx does not route it from outside.
     path("metrics", metrics_view, name="metrics"),
 ]
@@ -22,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Pages get Django's HTML error pages; /api/ paths get problem+json, even for unknown URLs.
+handler400 = "monolith.core.errors_views.bad_request"
 handler404 = "monolith.core.errors_views.not_found"
 handler403 = "monolith.core.errors_views.forbidden"
 handler500 = "monolith.core.errors_views.server_error"

@@ -57,10 +57,17 @@ def strings_in(value: Any) -> Iterator[str]:
             yield from strings_in(item)
 
 
+@pytest.fixture(params=[False, True], ids=["debug-off", "debug-on"])
+def debug(request, settings):  # type: ignore[no-untyped-def]
+    """Once as deployed, once as `make run` serves it: API errors are problems in both."""
+    settings.DEBUG = request.param
+    return request.param
+
+
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-def test_processing_api_conforms_to_the_contract(case, live_server):  # type: ignore[no-untyped-def]
+def test_processing_api_conforms_to_the_contract(case, live_server, debug):  # type: ignore[no-untyped-def]
     assume(not any(ECMA_PYTHON_WHITESPACE_DIFFERENCE.search(t) for t in strings_in(case.body)))
     assume(not refused_as_documented(case.body))
     # A fresh token per call: tokens live 60 s, a run lasts longer.

@@ -5,7 +5,8 @@ and megabytes to the zip for routing this small (figures in ``functions/README.m
 
 Per delivery: body size limit (413) -> signature over the raw bytes (401, no details) ->
 validation against the contract (400) -> envelope published and confirmed by the broker
-(503 with Retry-After when it is not) -> 202.
+(503 with Retry-After when it is not) -> 202. Errors are problems built by
+``tessera_contract.problems``, as in every component.
 """
 
 import logging
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from tessera_contract.health import HealthAnswer, liveness_answer, readiness_answer
 from tessera_contract.models.codec import MalformedPayloadError, PayloadError, payload_encode
 from tessera_contract.models.envelopes import WebhookAcknowledgement
-from tessera_contract.models.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, ProblemType
+from tessera_contract.problems import ProblemType
+from tessera_contract.problems.wsgi import problem_wsgi_answer
 from tessera_contract.signing import SignatureError
 from tessera_contract.telemetry import (
     WEBHOOK_OUTCOME_KEY,
@@ -39,13 +41,11 @@ else:
     StartResponse = Callable[..., Any]
     WSGIEnvironment = dict[str, Any]
 
-__all__ = ["COMPONENT", "RETRY_AFTER_SECONDS", "WebhookApplication", "webhook_application_create"]
+__all__ = ["COMPONENT", "WebhookApplication", "webhook_application_create"]
 
 logger = logging.getLogger(__name__)
 
 COMPONENT = "functions"
-# Long enough for a restarted broker to come back, short enough that senders catch up fast.
-RETRY_AFTER_SECONDS = 5
 _JSON = "application/json"
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -55,19 +55,6 @@ def _response(status: int, body: bytes, media_type: str = _JSON, **headers: str)
     header_list = [("Content-Type", media_type), ("Content-Length", str(len(body)))]
     header_list += [(name.replace("_", "-"), value) for name, value in headers.items()]
     return status, header_list, body
-
-
-def _problem(
-    status: HTTPStatus, problem_type: ProblemType, detail: str | None = None, **headers: str
-) -> Response:
-    problem = (
-        ProblemDetails(
-            type=str(problem_type), title=status.phrase, status=int(status), detail=detail
-        )
-        if detail
-        else ProblemDetails(type=str(problem_type), title=status.phrase, status=int(status))
-    )
-    return _response(status, payload_encode(problem), PROBLEM_MEDIA_TYPE, **headers)
 
 
 def _headers(environ: WSGIEnvironment) -> dict[str, str]:
@@ -112,10 +99,8 @@ class WebhookApplication:
             status, headers, body = self._dispatch(environ)
         except Exception:
             logger.exception("unhandled error in the webhook application")
-            status, headers, body = _problem(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                ProblemType.SERVICE_UNAVAILABLE,
-                Retry_After=str(RETRY_AFTER_SECONDS),
+            status, headers, body = problem_wsgi_answer(
+                HTTPStatus.SERVICE_UNAVAILABLE, ProblemType.SERVICE_UNAVAILABLE
             )
         start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [body]
@@ -128,12 +113,14 @@ class WebhookApplication:
     def _dispatch(self, environ: WSGIEnvironment) -> Response:
         route = self._routes.get(environ.get("PATH_INFO") or "/")
         if route is None:
-            return _problem(HTTPStatus.NOT_FOUND, ProblemType.NOT_FOUND)
+            return problem_wsgi_answer(HTTPStatus.NOT_FOUND, ProblemType.NOT_FOUND)
         method, view = route
         request_method = environ.get("REQUEST_METHOD", "GET")
         if request_method != method and not (method == "GET" and request_method == "HEAD"):
-            return _problem(
-                HTTPStatus.METHOD_NOT_ALLOWED, ProblemType.MALFORMED_REQUEST, Allow=method
+            return problem_wsgi_answer(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                ProblemType.METHOD_NOT_ALLOWED,
+                headers={"Allow": method},
             )
         return view(environ)
 
@@ -181,10 +168,12 @@ class WebhookApplication:
         try:
             body = self._body(environ)
         except _BodyTooLargeError:
-            too_large = _problem(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ProblemType.PAYLOAD_TOO_LARGE)
+            too_large = problem_wsgi_answer(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ProblemType.PAYLOAD_TOO_LARGE
+            )
             return too_large, "too_large"
         except ValueError:
-            malformed = _problem(
+            malformed = problem_wsgi_answer(
                 HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, "invalid Content-Length"
             )
             return malformed, "invalid"
@@ -192,15 +181,17 @@ class WebhookApplication:
             receipt = receive(body, environ)
         except SignatureError:
             # No detail: telling a forger which check failed helps only the forger.
-            forged = _problem(HTTPStatus.UNAUTHORIZED, ProblemType.SIGNATURE_INVALID)
+            forged = problem_wsgi_answer(HTTPStatus.UNAUTHORIZED, ProblemType.SIGNATURE_INVALID)
             return forged, "rejected_signature"
         except MalformedPayloadError:
-            malformed = _problem(
+            malformed = problem_wsgi_answer(
                 HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, "the body is not JSON"
             )
             return malformed, "invalid"
         except PayloadError as error:
-            invalid = _problem(HTTPStatus.BAD_REQUEST, ProblemType.VALIDATION_FAILED, str(error))
+            invalid = problem_wsgi_answer(
+                HTTPStatus.BAD_REQUEST, ProblemType.VALIDATION_FAILED, str(error)
+            )
             return invalid, "invalid"
         if receipt.envelope is None:
             return self._acknowledgement(receipt.event_id, "ignored"), "ignored"
@@ -209,11 +200,10 @@ class WebhookApplication:
                 receipt.envelope, event_id=receipt.event_id, traceparent=receipt.traceparent
             )
         except BrokerUnavailableError:
-            unavailable = _problem(
+            unavailable = problem_wsgi_answer(
                 HTTPStatus.SERVICE_UNAVAILABLE,
                 ProblemType.SERVICE_UNAVAILABLE,
                 "the event could not be queued; retry later",
-                Retry_After=str(RETRY_AFTER_SECONDS),
             )
             return unavailable, "broker_unavailable"
         return self._acknowledgement(receipt.event_id, "queued"), "accepted"

@@ -1,4 +1,5 @@
 from django.urls import path, re_path
+from tessera_contract.problems.django import api_not_found
 
 from . import views
 
@@ -17,5 +18,5 @@ urlpatterns = [
     # Last: any other path under /api/v1/, line breaks included (hence not `.*`). Django's
     # handler404 answers problem+json too, but only with DEBUG off; with it on (`make run`)
     # it would be the HTML debug page.
-    re_path(r"^[\s\S]*$", views.unknown_path, name="unknown_path"),
+    re_path(r"^[\s\S]*$", api_not_found, name="unknown_path"),
 ]

@@ -9,9 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.authtoken.models import Token
@@ -50,15 +48,8 @@ from monolith.orders.services import ShippingAddress, order_place
 
 from . import serializers
 from .pagination import StableCursorPagination
-from .problems import api_not_found
 
 ORDER_ID_PLACEHOLDER = "{order_id}"
-
-
-@csrf_exempt  # nothing to protect: it only says that nothing is here, whatever the method
-def unknown_path(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    """A path under /api/v1/ that names no endpoint: a problem+json 404 in every settings module."""
-    return api_not_found(request)
 
 
 class TokenCreateView(APIView):
@@ -212,12 +203,12 @@ class CartLineView(APIView):
         cart_set_quantity(cart=cart, product=product, quantity=body.validated_data["quantity"])
         return _cart_response(cart)
 
-    @extend_schema(request=None, responses=serializers.CartSerializer)
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, cart_id: uuid.UUID, sku: str) -> Response:
         """Remove a line from the cart."""
         cart = _cart_for(request, cart_id)
         cart_remove_product(cart=cart, product=self._line_product(cart, sku))
-        return _cart_response(cart)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrderListView(generics.ListAPIView[Order]):

@@ -1,10 +1,44 @@
-"""Error pages: HTML for the shop, RFC 9457 problems for the API under /api/."""
+"""Error answers: HTML pages for the shop, RFC 9457 problems for its APIs.
+
+The problems themselves are built by ``tessera_contract.problems``, as in every component;
+what is the monolith's own is which paths are API paths and which domain errors they answer.
+"""
+
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views import defaults
+from tessera_contract.problems import ProblemType
+from tessera_contract.problems.django import (
+    api_bad_request,
+    api_forbidden,
+    api_not_found,
+    api_server_error,
+)
+from tessera_contract.problems.drf import ApiProblem, problem_exception_handler
 
-from monolith.api.problems import api_forbidden, api_not_found, api_server_error, is_api_request
+from monolith.core.errors import DomainError
+
+# The storefront API and the internal callbacks; everything else is a page.
+API_PREFIXES = ("/api/", "/internal/")
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIXES)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
+    """DRF's EXCEPTION_HANDLER: a business rule a service refused is 422 business-rule."""
+    if isinstance(exc, DomainError):
+        exc = ApiProblem(422, ProblemType.BUSINESS_RULE, str(exc))
+    return problem_exception_handler(exc, context)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        return api_bad_request(request, exception)
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request: HttpRequest, exception: Http404) -> HttpResponse:

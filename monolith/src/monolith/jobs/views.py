@@ -4,7 +4,7 @@ Verify, then parse, then record: the Standard Webhooks signature is checked over
 bytes before anything reads them, the body is then decoded into the contract's JobResult,
 and the result is recorded once per job id. Answers as the contract says: 204 (also for a
 repeated delivery), 400/413 problems for bad input, 401 without details for a bad signature,
-503 with Retry-After when the database is failing.
+405 for another method, 503 with Retry-After when the database is failing.
 """
 
 from __future__ import annotations
@@ -18,15 +18,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-from tessera_contract.models.codec import (
-    MalformedPayloadError,
-    PayloadError,
-    payload_decode,
-    payload_encode,
-)
+from tessera_contract.models.codec import MalformedPayloadError, PayloadError, payload_decode
 from tessera_contract.models.jobs import JobResult
-from tessera_contract.models.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, ProblemType
+from tessera_contract.problems import ProblemType
+from tessera_contract.problems.django import problem_response
 from tessera_contract.signing import SignatureError, StandardWebhookVerifier, secret_list_parse
 
 from .results import job_result_record
@@ -35,25 +30,10 @@ logger = logging.getLogger(__name__)
 
 # The contract's limit on callbacks (PayloadTooLarge): a job result is a few KiB at most.
 MAX_BODY_BYTES = 256 * 1024
-RETRY_AFTER_SECONDS = 5
-
-
-def _problem(status: int, type_: ProblemType, detail: str | None = None) -> HttpResponse:
-    fields = {"type": str(type_), "title": HTTPStatus(status).phrase, "status": status}
-    if detail:
-        fields["detail"] = detail[:2000]
-    response = HttpResponse(
-        payload_encode(ProblemDetails(**fields)),  # type: ignore[arg-type]
-        status=status,
-        content_type=PROBLEM_MEDIA_TYPE,
-    )
-    if status == HTTPStatus.SERVICE_UNAVAILABLE:
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
 
 
 def _too_large() -> HttpResponse:
-    return _problem(
+    return problem_response(
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         ProblemType.PAYLOAD_TOO_LARGE,
         f"The body is larger than {MAX_BODY_BYTES} bytes.",
@@ -73,20 +53,27 @@ def _content_length(request: HttpRequest) -> int | None:
 
 
 @csrf_exempt  # machine-to-machine and signed: the signature is what authenticates it
-@require_POST
 def job_result_receive(request: HttpRequest) -> HttpResponse:
     """Receive the result of a processing job (operation monolith_job_result_receive)."""
+    if request.method != "POST":
+        # Not require_POST: its 405 has an empty body, and an API's errors are problems.
+        return problem_response(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            ProblemType.METHOD_NOT_ALLOWED,
+            "Job results are POSTed.",
+            headers={"Allow": "POST"},
+        )
     secrets = settings.JOB_RESULT_CALLBACK_SECRETS
     if not secrets:
         logger.error("JOB_RESULT_CALLBACK_SECRETS is not set: job results cannot be verified")
-        return _problem(
+        return problem_response(
             HTTPStatus.SERVICE_UNAVAILABLE,
             ProblemType.SERVICE_UNAVAILABLE,
             "Job results cannot be received right now.",
         )
     length = _content_length(request)
     if length is None:
-        return _problem(
+        return problem_response(
             HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, "Content-Length is invalid."
         )
     if length > MAX_BODY_BYTES:
@@ -101,7 +88,7 @@ def job_result_receive(request: HttpRequest) -> HttpResponse:
         verifier = _verifier(secrets, settings.JOB_RESULT_TOLERANCE_SECONDS)
     except ValueError:
         logger.error("JOB_RESULT_CALLBACK_SECRETS holds a secret that is not whsec_<base64>")
-        return _problem(
+        return problem_response(
             HTTPStatus.SERVICE_UNAVAILABLE,
             ProblemType.SERVICE_UNAVAILABLE,
             "Job results cannot be received right now.",
@@ -110,10 +97,10 @@ def job_result_receive(request: HttpRequest) -> HttpResponse:
         delivery = verifier.verify(body, request.headers)
     except SignatureError:
         # No detail: which check failed would help a forger more than an honest sender.
-        return _problem(HTTPStatus.UNAUTHORIZED, ProblemType.SIGNATURE_INVALID)
+        return problem_response(HTTPStatus.UNAUTHORIZED, ProblemType.SIGNATURE_INVALID)
     content_type = request.content_type or ""
     if content_type != "application/json":
-        return _problem(
+        return problem_response(
             HTTPStatus.BAD_REQUEST,
             ProblemType.MALFORMED_REQUEST,
             "The body must be application/json.",
@@ -121,11 +108,11 @@ def job_result_receive(request: HttpRequest) -> HttpResponse:
     try:
         result = payload_decode(body, JobResult)
     except MalformedPayloadError as error:
-        return _problem(HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, str(error))
+        return problem_response(HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, str(error))
     except PayloadError as error:
-        return _problem(HTTPStatus.BAD_REQUEST, ProblemType.VALIDATION_FAILED, str(error))
+        return problem_response(HTTPStatus.BAD_REQUEST, ProblemType.VALIDATION_FAILED, str(error))
     if delivery.message_id != f"job-result-{result.job_id}":
-        return _problem(
+        return problem_response(
             HTTPStatus.BAD_REQUEST,
             ProblemType.MALFORMED_REQUEST,
             "webhook-id must be job-result-<job_id> of the result in the body.",
@@ -134,7 +121,7 @@ def job_result_receive(request: HttpRequest) -> HttpResponse:
         job_result_record(result=result, webhook_id=delivery.message_id)
     except DatabaseError:
         logger.exception("could not record the result of job %s", result.job_id)
-        return _problem(
+        return problem_response(
             HTTPStatus.SERVICE_UNAVAILABLE,
             ProblemType.SERVICE_UNAVAILABLE,
             "The result could not be recorded; nothing was applied.",

@@ -191,7 +191,7 @@ REST_FRAMEWORK = {
         "user": env.str("TESSERA_API_THROTTLE_USER", default="600/min"),
         "auth": env.str("TESSERA_API_THROTTLE_AUTH", default="10/min"),
     },
-    "EXCEPTION_HANDLER": "monolith.api.problems.problem_exception_handler",
+    "EXCEPTION_HANDLER": "monolith.core.errors_views.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

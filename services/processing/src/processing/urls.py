@@ -1,7 +1,8 @@
 """URLs of the processing service: the jobs API, health, and the staff admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
+from tessera_contract.problems.django import api_not_found
 from tessera_contract.telemetry.django import metrics_view
 
 from processing.jobs import health, views
@@ -15,7 +16,14 @@ urlpatterns = [
     # Prometheus scrapes it on the service itself; nginx does not route it from outside.
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    # Last: any other path (line breaks included, hence not `.*`) but the admin's, whose own
+    # routes redirect `admin` to `admin/`. handler404 answers a problem only with DEBUG off;
+    # this route answers one with DEBUG on too.
+    re_path(r"^(?!admin)[\s\S]*$", api_not_found, name="unknown-path"),
 ]
 
-handler404 = "processing.jobs.problems.not_found"
-handler500 = "processing.jobs.problems.server_error"
+# The service is an API: its errors are problems, never Django's HTML pages. (A refusal in the
+# API is DRF's own problem; handler403 stays Django's, for the staff admin.)
+handler400 = "tessera_contract.problems.django.api_bad_request"
+handler404 = "tessera_contract.problems.django.api_not_found"
+handler500 = "tessera_contract.problems.django.api_server_error"

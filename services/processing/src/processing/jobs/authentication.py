@@ -8,6 +8,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from tessera_contract.problems import ProblemType
 from tessera_contract.signing.errors import ServiceTokenError
 from tessera_contract.signing.service_tokens import (
     ServiceTokenClaims,
@@ -39,17 +40,27 @@ class ServiceCaller:
         return self.claims.issuer
 
 
+# Subclasses of DRF's own, so DRF still answers 401 with WWW-Authenticate; the contract names
+# the problem token-invalid, whether the token is missing or refused.
+class ServiceTokenMissingError(exceptions.NotAuthenticated):
+    problem_type = ProblemType.TOKEN_INVALID
+
+
+class ServiceTokenRefusedError(exceptions.AuthenticationFailed):
+    problem_type = ProblemType.TOKEN_INVALID
+
+
 class ServiceTokenAuthentication(BaseAuthentication):
     """``Authorization: Bearer <service token>``; any failure is 401 (token-invalid)."""
 
     def authenticate(self, request: Request) -> tuple[ServiceCaller, ServiceTokenClaims]:
         header = request.META.get("HTTP_AUTHORIZATION")
         if not header:
-            raise exceptions.NotAuthenticated("A service token is required.")
+            raise ServiceTokenMissingError("A service token is required.")
         try:
             claims = service_token_verifier().verify_authorization_header(header)
         except ServiceTokenError as error:
-            raise exceptions.AuthenticationFailed(str(error)) from None
+            raise ServiceTokenRefusedError(str(error)) from None
         return ServiceCaller(claims), claims
 
     def authenticate_header(self, request: Request) -> str:

@@ -10,10 +10,10 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 from tessera_contract.models.codec import InvalidPayloadError, PayloadError, payload_encode
-from tessera_contract.models.problems import ProblemType
+from tessera_contract.problems import ProblemType
+from tessera_contract.problems.drf import ApiProblem
 
 from processing.jobs.models import Job, JobStatus
-from processing.jobs.problems import ApiProblem
 from processing.jobs.selectors import job_get
 from processing.jobs.services import (
     IdempotencyConflictError,

@@ -122,7 +122,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["processing.jobs.authentication.IsAllowedService"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
-    "EXCEPTION_HANDLER": "processing.jobs.problems.problem_exception_handler",
+    "EXCEPTION_HANDLER": "tessera_contract.problems.drf.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
