@@ -170,11 +170,13 @@ def functions_environment(run: Run, *, bind: str, arguments: argparse.Namespace)
 def queues_purge(broker_url: str) -> None:
     """Empty the inbox and task queues of the bench vhost (declared if missing)."""
     from kombu import Connection, Exchange, Queue
+    from tessera_contract.messaging import MONOLITH_TASK_QUEUE, WEBHOOK_QUEUE
 
-    webhooks = Exchange("tessera.webhooks", type="direct", durable=True)
+    webhooks = Exchange(WEBHOOK_QUEUE, type="direct", durable=True)
+    tasks = Exchange(MONOLITH_TASK_QUEUE, type="direct")
     queues = [
-        Queue("tessera.webhooks", webhooks, routing_key="tessera.webhooks", durable=True),
-        Queue("celery", Exchange("celery", type="direct"), routing_key="celery", durable=True),
+        Queue(WEBHOOK_QUEUE, webhooks, routing_key=WEBHOOK_QUEUE, durable=True),
+        Queue(MONOLITH_TASK_QUEUE, tasks, routing_key=MONOLITH_TASK_QUEUE, durable=True),
     ]
     with Connection(broker_url) as connection:
         for queue in queues:
@@ -516,11 +518,12 @@ def burst_measure(arguments: argparse.Namespace, run: Run) -> dict[str, Any]:
 
 def consumers_present(broker_url: str) -> bool:
     from kombu import Connection
+    from tessera_contract.messaging import MONOLITH_TASK_QUEUE, WEBHOOK_QUEUE
 
     with Connection(broker_url) as connection:
         channel: Any = connection.channel()
         try:
-            for name in ("tessera.webhooks", "celery"):
+            for name in (WEBHOOK_QUEUE, MONOLITH_TASK_QUEUE):
                 _, _, consumers = channel.queue_declare(queue=name, passive=True)
                 if consumers < 1:
                     return False

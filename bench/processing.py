@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tessera_contract.messaging import PROCESSING_JOB_QUEUES
 
 from bench.server import free_port
 
@@ -32,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SERVICE_DIR = REPO_ROOT / "services" / "processing"
 BIN = Path(sys.executable).parent
 WIDTHS = [320, 640, 1280]
-RENDITIONS_QUEUE = "tessera.processing.renditions"
+RENDITIONS_QUEUE = PROCESSING_JOB_QUEUES["image_renditions"]
 KEYS = "bench:bench-only-service-token-key-of-32-bytes"
 
 

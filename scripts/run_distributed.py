@@ -43,6 +43,8 @@ if __package__ in (None, ""):
     # Run as a script: make the `scripts` package importable from the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tessera_contract.messaging import PROCESSING_JOB_QUEUES, PROCESSING_RESULTS_QUEUE
+
 from scripts import headless_storefront
 from scripts.process_supervisor import (
     REPO_ROOT,
@@ -72,12 +74,6 @@ DEMO_WEBHOOK_SECRETS = {
     "PAYMENT_WEBHOOK_SECRETS": "whsec_tessera_local_payments_demo",
     "CARRIER_WEBHOOK_SECRETS": "whsec_dGVzc2VyYS1sb2NhbC1jYXJyaWVyLWRlbW8tc2VjcmV0",
 }
-# The processing service's queues, one worker each group: heavy jobs, and the results that
-# wait for the monolith's callback (short, must not queue behind a long report).
-PROCESSING_JOB_QUEUES = (
-    "tessera.processing.renditions,tessera.processing.documents,tessera.processing.reports"
-)
-PROCESSING_RESULT_QUEUES = "tessera.processing.job-results"
 
 
 class SetupError(RuntimeError):
@@ -664,18 +660,21 @@ def components(topology: Topology, envs: dict[str, dict[str, str]], conf: Path) 
             argv=celery(
                 "processing",
                 "processing-jobs",
-                *("-Q", PROCESSING_JOB_QUEUES, "--concurrency", str(topology.processing_workers)),
+                *("-Q", ",".join(PROCESSING_JOB_QUEUES.values())),
+                *("--concurrency", str(topology.processing_workers)),
                 *("--loglevel", "INFO"),
             ),
             env=envs["processing"],
             log_path=logs / "processing-worker-jobs.log",
         ),
         Component(
+            # Results wait for the monolith's callback: short, so they must not queue behind a
+            # long report on the jobs worker.
             name="processing results worker",
             argv=celery(
                 "processing",
                 "processing-results",
-                *("-Q", PROCESSING_RESULT_QUEUES, "--concurrency", "1", "--loglevel", "INFO"),
+                *("-Q", PROCESSING_RESULTS_QUEUE, "--concurrency", "1", "--loglevel", "INFO"),
             ),
             env=envs["processing"],
             log_path=logs / "processing-worker-results.log",

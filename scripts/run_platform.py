@@ -16,6 +16,8 @@ if __package__ in (None, ""):
     # Run as a script: make the `scripts` package importable from the repository root.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tessera_contract.messaging import PROCESSING_QUEUES
+
 from scripts import headless_storefront
 from scripts.process_supervisor import (
     REPO_ROOT,
@@ -49,10 +51,6 @@ PROCESSING_ENV = {
         "PROCESSING_DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'processing.sqlite3'}"
     ),
 }
-PROCESSING_QUEUES = (
-    "tessera.processing.renditions,tessera.processing.documents,"
-    "tessera.processing.reports,tessera.processing.job-results"
-)
 
 
 # The embedded run's webhook secrets: the sandbox signs with them, the functions verify with
@@ -109,7 +107,7 @@ def components() -> list[Component]:
                 "processing",
                 "worker",
                 "-Q",
-                PROCESSING_QUEUES,
+                ",".join(PROCESSING_QUEUES),
                 "--concurrency",
                 "2",
                 "--loglevel",

@@ -1,10 +1,15 @@
-"""The embedded broker's folders: one place for every component, created before kombu needs them."""
+"""The broker options every component uses, and the embedded broker's folders, created before
+kombu needs them."""
 
 from pathlib import Path
 
 import pytest
 from kombu import Connection, Exchange, Queue
-from tessera_contract.brokers import filesystem_transport_options
+from tessera_contract.brokers import (
+    REDIS_VISIBILITY_TIMEOUT_SECONDS,
+    broker_transport_options,
+    filesystem_transport_options,
+)
 
 
 def test_a_message_published_with_the_options_is_read_with_them(tmp_path: Path) -> None:
@@ -32,3 +37,18 @@ def publish(connection: Connection, queue: Queue, body: dict[str, int | str]) ->
     connection.Producer().publish(
         body, declare=[queue], exchange=queue.exchange, routing_key=queue.routing_key
     )
+
+
+def test_every_celery_worker_gets_the_same_options_for_each_broker(tmp_path: Path) -> None:
+    folder = tmp_path / "broker"
+
+    assert broker_transport_options(
+        "amqp://guest:guest@127.0.0.1:5672//", filesystem_folder=folder
+    ) == {"confirm_publish": True}
+    assert broker_transport_options("redis://127.0.0.1:6379/0", filesystem_folder=folder) == {
+        "visibility_timeout": REDIS_VISIBILITY_TIMEOUT_SECONDS
+    }
+    assert broker_transport_options("filesystem://", filesystem_folder=folder) == (
+        filesystem_transport_options(folder)
+    )
+    assert broker_transport_options("sqs://", filesystem_folder=folder) == {}

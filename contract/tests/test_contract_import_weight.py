@@ -37,6 +37,8 @@ def _modules_after_import(statement: str) -> set[str]:
         "import tessera_contract",
         "import tessera_contract.problems",
         "import tessera_contract.problems.wsgi",
+        "import tessera_contract.messaging",
+        "import tessera_contract.brokers",
     ],
 )
 def test_hot_path_modules_do_not_import_heavy_dependencies(statement: str) -> None:
@@ -57,3 +59,12 @@ def test_the_django_problem_adapter_loads_django_but_not_drf() -> None:
 
     assert "django" in loaded
     assert loaded.isdisjoint({"rest_framework", "httpx", "jwt"})
+
+
+@pytest.mark.parametrize("module", ["tessera_contract.messaging", "tessera_contract.brokers"])
+def test_the_platform_rules_load_no_framework(module: str) -> None:
+    """Run scripts, compose checks and the functions read them without Django, Celery or kombu."""
+    loaded = _modules_after_import(f"import {module}")
+
+    frameworks = {"django", "celery", "kombu", "msgspec", *HEAVY}
+    assert loaded.isdisjoint(frameworks), sorted(loaded & frameworks)

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 import yaml
+from tessera_contract import messaging
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = Path(os.environ.get("TESSERA_COMPOSE_FILE") or REPO_ROOT / "docker-compose.yml")
@@ -54,6 +55,11 @@ PUBLISHED_PORTS: dict[str, set[int]] = {
     "jaeger": {16686},
 }
 FIXED_PORTS = {8000, 8001, 8002, 8003, 8080}
+# The queues each Celery application's workers may consume: the one definition of their names.
+APP_QUEUES: dict[str, tuple[str, ...]] = {
+    "processing": messaging.PROCESSING_QUEUES,
+    "monolith": (messaging.WEBHOOK_QUEUE, messaging.MONOLITH_TASK_QUEUE),
+}
 HEALTH_PATHS = {"/healthz", "/readyz"}
 
 
@@ -614,11 +620,12 @@ def celery_problems(argv: list[str], component: Component) -> list[str]:
     problems: list[str] = []
     queues = option_value(argv, "-Q", "--queues")
     if "worker" in argv and queues:
-        strings = code_strings(tuple(roots))
+        defined = APP_QUEUES.get(app, ())
         problems += [
-            f"celery worker consumes {queue!r}, a queue {app}'s code never names"
+            f"celery worker consumes {queue!r}, not one of {app}'s queues in "
+            "tessera_contract.messaging"
             for queue in queues.split(",")
-            if queue not in strings
+            if queue not in defined
         ]
     return problems
 
@@ -637,13 +644,8 @@ def django_command_problems(command: str, roots: Iterable[Path]) -> list[str]:
 
 
 def queue_coverage_problems(project: Project) -> list[str]:
-    """Every processing queue the settings declare has a worker consuming it."""
-    settings = REPO_ROOT / "services/processing/src/processing/settings/base.py"
-    declared = {
-        value
-        for value in code_strings((settings.parent,))
-        if value.startswith("tessera.processing.")
-    }
+    """Every processing queue tessera_contract.messaging defines has a worker consuming it."""
+    declared = set(messaging.PROCESSING_QUEUES)
     consumed: set[str] = set()
     for service in project.services().values():
         argv = project.command(service)
@@ -1236,7 +1238,7 @@ def test_a_missing_module_or_wrong_port_is_reported(committed: Project) -> None:
         "sandbox: python -m tessera_sandbox serv: __main__.py knows no 'serv' command",
         "processing-migrate: django-admin migrat: no such management command",
         "processing-worker-reports: celery worker consumes 'tessera.processing.report', "
-        "a queue processing's code never names",
+        "not one of processing's queues in tessera_contract.messaging",
         "no processing worker consumes tessera.processing.reports",
     ]
     for sentence in expected:

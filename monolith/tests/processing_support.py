@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from standardwebhooks import Webhook
+from tessera_contract.messaging import PROCESSING_QUEUES
 from tessera_contract.models.base import JobError, ResultLocation, SubjectReference
 from tessera_contract.models.codec import payload_encode
 from tessera_contract.models.jobs import JobResult
@@ -143,10 +144,7 @@ def processing_service_running(
     manage = _PROCESSING_MANAGE
     if not migrated:
         assert processing_migrate_start(environment).wait(timeout=120) == 0
-    queues = (
-        "tessera.processing.renditions,tessera.processing.documents,"
-        "tessera.processing.reports,tessera.processing.job-results"
-    )
+    queues = ",".join(PROCESSING_QUEUES)
     commands = {
         "api": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         "worker": [

@@ -32,6 +32,7 @@ import httpx
 import kombu.pools
 from django.db import connection
 from kombu import Connection, Queue
+from tessera_contract.messaging import MONOLITH_TASK_QUEUE
 from tessera_contract.signing import standard_webhook_secret_generate
 from tessera_testsupport import free_port, rabbitmq_vhost_url
 
@@ -240,7 +241,7 @@ def _connections_forget() -> None:
 
 def _queues_purge(broker_url: str) -> list[Queue]:
     """Declare and empty the inbox and task queues: leftovers of an interrupted run are noise."""
-    task_queue = Queue(celery_app.conf.task_default_queue or "celery", durable=True)
+    task_queue = Queue(MONOLITH_TASK_QUEUE, durable=True)
     queues = [webhook_queue(), task_queue]
     with Connection(broker_url) as broker:
         for queue in queues:

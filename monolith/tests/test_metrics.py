@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kombu import Connection
 from prometheus_client.parser import text_string_to_metric_families
+from tessera_contract.messaging import WEBHOOK_QUEUE
 
 from monolith.inbox.consumers import webhook_queue
 
@@ -63,7 +64,7 @@ def test_metrics_read_the_webhook_queue_depth_from_the_broker(
     assert response["Content-Type"].startswith("text/plain")
     samples = _samples(response.content.decode())
     assert samples[("tessera_queue_depth_up", ())] == 1
-    assert samples[("tessera_queue_depth", (("queue", "tessera.webhooks"),))] == 3
+    assert samples[("tessera_queue_depth", (("queue", WEBHOOK_QUEUE),))] == 3
     with Connection(broker_url) as broker:
         webhook_queue()(broker.default_channel).purge()
 

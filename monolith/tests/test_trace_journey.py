@@ -22,6 +22,7 @@ import httpx
 import pytest
 from django.db import connection
 from kombu import Connection, Queue
+from tessera_contract.messaging import MONOLITH_TASK_QUEUE
 from tessera_contract.signing import StripeSignatureSigner
 from tessera_testsupport import rabbitmq_vhost_url
 from tessera_testsupport.otlp import CollectedSpan, OtlpCollector, otlp_collector_running
@@ -85,7 +86,7 @@ def _has_consumer(broker_url: str, queue: Queue) -> bool:
 def broker_url(rabbitmq_url: str) -> str:
     url = rabbitmq_vhost_url(rabbitmq_url, VHOST)
     with Connection(url) as broker:
-        for queue in (webhook_queue(), Queue("celery", durable=True)):
+        for queue in (webhook_queue(), Queue(MONOLITH_TASK_QUEUE, durable=True)):
             bound = queue(broker.channel())
             bound.declare()
             bound.purge()

@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tessera_contract.messaging import (
+    PROCESSING_JOB_QUEUES,
+    PROCESSING_QUEUES,
+    PROCESSING_RESULTS_QUEUE,
+)
 from tessera_contract.signing.standard_webhooks import StandardWebhookVerifier
 from tessera_testsupport import free_port
 
@@ -23,12 +28,11 @@ from .conftest import authorization
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CALLBACK_SECRET = "whsec_dGVzdC1vbmx5LWNhbGxiYWNrLXNlY3JldC0zMmJ5dGVz"
-QUEUES = [
-    "tessera.processing.renditions",
-    "tessera.processing.documents",
-    "tessera.processing.reports",
-    "tessera.processing.job-results",
-]
+# Every queue of the service, and the ones the tests start workers on by name.
+QUEUES = list(PROCESSING_QUEUES)
+DOCUMENTS_QUEUE = PROCESSING_JOB_QUEUES["invoice_pdf"]
+REPORTS_QUEUE = PROCESSING_JOB_QUEUES["sales_report"]
+RESULTS_QUEUE = PROCESSING_RESULTS_QUEUE
 
 
 @dataclass

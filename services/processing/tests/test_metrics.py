@@ -2,6 +2,7 @@
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tessera_contract.messaging import PROCESSING_JOB_QUEUES
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -32,4 +33,5 @@ def test_metrics_count_a_job_request_by_its_route_and_read_the_queues(
     samples = _samples(response.content.decode())
     assert samples[key] == before + 1
     assert samples[("tessera_queue_depth_up", ())] == 1
-    assert ("tessera_queue_depth", (("queue", "tessera.processing.documents"),)) in samples
+    documents = PROCESSING_JOB_QUEUES["invoice_pdf"]
+    assert ("tessera_queue_depth", (("queue", documents),)) in samples

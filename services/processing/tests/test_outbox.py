@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tessera_contract.messaging import JOB_RUN_TASK
 from tessera_testsupport.proxies import SwitchableBrokerProxy
 
-from .stack_testing import BIN, QUEUES, SERVICE_DIR, Stack
+from .stack_testing import BIN, REPORTS_QUEUE, RESULTS_QUEUE, SERVICE_DIR, Stack
 from .test_workers import orders_export, report_request
 
 FINISHED = {"succeeded", "failed", "dead_lettered", "cancelled"}
@@ -55,7 +56,7 @@ def outbox_size(stack: Stack) -> int:
 def test_a_job_created_while_the_broker_is_down_is_queued_and_runs_once_it_is_back(
     stack: Stack, broker_proxy: SwitchableBrokerProxy
 ) -> None:
-    stack.worker_start(f"{QUEUES[2]},{QUEUES[3]}")
+    stack.worker_start(f"{REPORTS_QUEUE},{RESULTS_QUEUE}")
     before = stack.job_create(report_request(orders_export(stack, "a.csv", 100)), key="before")
     stack.job_wait(before["job_id"], lambda seen: seen["status"] == "succeeded")  # worker is up
     assert stack.receiver.wait_for(1)  # and its result is out of the outbox
@@ -103,11 +104,11 @@ def test_a_job_message_published_twice_runs_the_job_once(stack: Stack) -> None:
             "-A",
             "processing",
             "call",
-            "processing.job_run",
+            JOB_RUN_TASK,
             "--args",
             json.dumps([copy]),
             "--queue",
-            QUEUES[2],
+            REPORTS_QUEUE,
         ],
         env=stack.env,
         cwd=SERVICE_DIR,
@@ -115,8 +116,8 @@ def test_a_job_message_published_twice_runs_the_job_once(stack: Stack) -> None:
         capture_output=True,
     )
     # Two processes: both copies are delivered at once, one to each.
-    stack.worker_start(QUEUES[2], concurrency=2)
-    stack.worker_start(QUEUES[3])
+    stack.worker_start(REPORTS_QUEUE, concurrency=2)
+    stack.worker_start(RESULTS_QUEUE)
 
     done = stack.job_wait(job["job_id"], lambda seen: seen["status"] in FINISHED)
 

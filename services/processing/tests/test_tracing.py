@@ -22,6 +22,12 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tessera_contract.messaging import (
+    JOB_RESULT_DELIVER_TASK,
+    JOB_RUN_TASK,
+    PROCESSING_JOB_QUEUES,
+    PROCESSING_RESULTS_QUEUE,
+)
 from tessera_testsupport import free_port
 from tessera_testsupport.otlp import CollectedSpan, OtlpCollector, otlp_collector_running
 
@@ -30,7 +36,7 @@ from .conftest import authorization
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 CALLBACK_SECRET = "whsec_dGVzdC1vbmx5LWNhbGxiYWNrLXNlY3JldC0zMmJ5dGVz"
-QUEUES = "tessera.processing.reports,tessera.processing.job-results"
+QUEUES = f"{PROCESSING_JOB_QUEUES['sales_report']},{PROCESSING_RESULTS_QUEUE}"
 REPORT = {
     "kind": "sales_report",
     "subject": {"type": "sales_report", "reference": "october"},
@@ -227,8 +233,8 @@ def test_a_job_request_trace_reaches_the_worker_and_the_result_callback(
     def complete(spans: list[CollectedSpan]) -> bool:
         names = {(s.service, s.name) for s in spans}
         return {
-            ("tessera-processing-worker", "run/processing.job_run"),
-            ("tessera-processing-worker", "run/processing.job_result_deliver"),
+            ("tessera-processing-worker", f"run/{JOB_RUN_TASK}"),
+            ("tessera-processing-worker", f"run/{JOB_RESULT_DELIVER_TASK}"),
         } <= names
 
     spans = traced_processing.collector.spans_wait(complete, trace_id=trace_id, timeout=30)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .stack_testing import QUEUES, Stack, kill_process_group
+from .stack_testing import DOCUMENTS_QUEUE, REPORTS_QUEUE, RESULTS_QUEUE, Stack, kill_process_group
 
 TERMINAL = {"succeeded", "failed", "cancelled", "dead_lettered"}
 
@@ -44,14 +44,14 @@ def test_a_job_whose_worker_is_killed_completes_exactly_once_after_restart(stack
     job = stack.job_create(
         report_request(orders_export(stack, "big.csv", 1_500_000)), key="report-oct"
     )
-    stack.worker_start(QUEUES[3])
-    worker = stack.worker_start(QUEUES[2])
+    stack.worker_start(RESULTS_QUEUE)
+    worker = stack.worker_start(REPORTS_QUEUE)
     # Killed in the middle: it has written its first checkpoint, far from its last row.
     stack.job_wait(job["job_id"], lambda seen: seen["status"] == "running" and seen["progress"])
     kill_process_group(worker)
     assert stack.job_get(job["job_id"])["status"] == "running"  # nobody finished it
 
-    stack.worker_start(QUEUES[2])
+    stack.worker_start(REPORTS_QUEUE)
     done = stack.job_wait(
         job["job_id"], lambda seen: seen["status"] in {"succeeded", "failed", "dead_lettered"}
     )
@@ -112,8 +112,8 @@ INVOICE = {
     [{"PROCESSING_SOFT_TIME_LIMITS": "sales_report=1", "PROCESSING_TIME_LIMITS": "sales_report=1"}],
 )
 def test_a_job_killed_at_its_hard_time_limit_is_retried_then_dead_lettered(stack: Stack) -> None:
-    stack.worker_start(QUEUES[2])
-    stack.worker_start(QUEUES[3])
+    stack.worker_start(REPORTS_QUEUE)
+    stack.worker_start(RESULTS_QUEUE)
     job = stack.job_create(report_request(orders_export(stack, "huge.csv", 2_000_000)), key="hard")
 
     dead = stack.job_wait(job["job_id"], lambda seen: seen["status"] in TERMINAL)
@@ -139,8 +139,8 @@ def test_a_job_killed_at_its_hard_time_limit_is_retried_then_dead_lettered(stack
 def test_a_poison_job_is_dead_lettered_after_n_attempts_while_other_queues_flow(
     stack: Stack,
 ) -> None:
-    stack.worker_start(QUEUES[2])
-    stack.worker_start(f"{QUEUES[1]},{QUEUES[3]}")
+    stack.worker_start(REPORTS_QUEUE)
+    stack.worker_start(f"{DOCUMENTS_QUEUE},{RESULTS_QUEUE}")
     poison = stack.job_create(
         report_request(orders_export(stack, "huge.csv", 2_000_000)), key="poison"
     )

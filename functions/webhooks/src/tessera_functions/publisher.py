@@ -11,19 +11,17 @@ import threading
 from collections.abc import Mapping
 
 from kombu import Connection, Exchange, Producer, Queue
+from tessera_contract.messaging import WEBHOOK_QUEUE
 
 from tessera_functions.settings import BROKER_TIMEOUT_SECONDS
 
 __all__ = [
-    "WEBHOOK_QUEUE_NAME",
     "BrokerUnavailableError",
     "WebhookEnvelopePublisher",
     "webhook_queue",
 ]
 
 logger = logging.getLogger(__name__)
-
-WEBHOOK_QUEUE_NAME = "tessera.webhooks"
 
 
 def webhook_queue() -> Queue:
@@ -32,8 +30,8 @@ def webhook_queue() -> Queue:
     Declared by both sides with these exact arguments (RabbitMQ refuses a redeclaration that
     differs), so whichever starts first creates it and no message is routed to nowhere.
     """
-    exchange = Exchange(WEBHOOK_QUEUE_NAME, type="direct", durable=True)
-    return Queue(WEBHOOK_QUEUE_NAME, exchange, routing_key=WEBHOOK_QUEUE_NAME, durable=True)
+    exchange = Exchange(WEBHOOK_QUEUE, type="direct", durable=True)
+    return Queue(WEBHOOK_QUEUE, exchange, routing_key=WEBHOOK_QUEUE, durable=True)
 
 
 class BrokerUnavailableError(Exception):
@@ -107,7 +105,7 @@ class WebhookEnvelopePublisher:
             link.producer.publish(
                 envelope,
                 exchange=self._queue.exchange,
-                routing_key=WEBHOOK_QUEUE_NAME,
+                routing_key=WEBHOOK_QUEUE,
                 declare=[self._queue],
                 content_type="application/json",
                 content_encoding="utf-8",

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 from kombu import Consumer, Exchange, Message, Queue
 from kombu.transport.virtual import Channel
+from tessera_contract.messaging import WEBHOOK_QUEUE
 from tessera_contract.models.base import TraceContext
 from tessera_contract.telemetry import traced_span, tracing_enabled
 
@@ -25,13 +26,11 @@ from .events import InvalidPayloadError
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_QUEUE_NAME = "tessera.webhooks"
-
 
 def webhook_queue() -> Queue:
     """Declared exactly as the functions declare it (RabbitMQ refuses a differing redeclare)."""
-    exchange = Exchange(WEBHOOK_QUEUE_NAME, type="direct", durable=True)
-    return Queue(WEBHOOK_QUEUE_NAME, exchange, routing_key=WEBHOOK_QUEUE_NAME, durable=True)
+    exchange = Exchange(WEBHOOK_QUEUE, type="direct", durable=True)
+    return Queue(WEBHOOK_QUEUE, exchange, routing_key=WEBHOOK_QUEUE, durable=True)
 
 
 class _EnvelopeTrace(msgspec.Struct):
@@ -63,7 +62,7 @@ def webhook_message_handle(message: Message) -> None:
         traceparent=traceparent,
         tracestate=tracestate,
         kind="consumer",
-        attributes={"messaging.destination.name": WEBHOOK_QUEUE_NAME},
+        attributes={"messaging.destination.name": WEBHOOK_QUEUE},
     ):
         _webhook_message_record(message, raw)
 

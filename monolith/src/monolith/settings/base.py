@@ -7,9 +7,13 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from tessera_contract.brokers import (
+    CELERY_RELIABILITY_SETTINGS,
+    REDIS_VISIBILITY_TIMEOUT_SECONDS,
+    broker_transport_options,
+)
+from tessera_contract.messaging import MONOLITH_TASK_QUEUE, WEBHOOK_QUEUE
 from tessera_contract.telemetry import telemetry_logging
-
-from .broker import broker_transport_options
 
 # Lets admin and other generic classes be subscripted at runtime, as django-stubs types them.
 django_stubs_ext.monkeypatch()
@@ -209,18 +213,19 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Celery: JSON only, bounded in time, acknowledged after the work so a dead worker's task
-# is delivered again; one message at a time per worker process.
+# Celery: the platform's reliability rules (JSON only, acknowledged after the work so a dead
+# worker's task is delivered again, one message at a time per worker process; see
+# tessera_contract.brokers), bounded in time here.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, var_dir=VAR_DIR)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    CELERY_BROKER_URL,
+    filesystem_folder=VAR_DIR / "broker",
+    visibility_timeout=env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=REDIS_VISIBILITY_TIMEOUT_SECONDS
+    ),
+)
+globals().update(CELERY_RELIABILITY_SETTINGS)
+CELERY_TASK_DEFAULT_QUEUE = MONOLITH_TASK_QUEUE
 # A task cut off by a lost broker connection is redelivered anyway (acks late): stop it.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
@@ -277,7 +282,7 @@ LOGGING = telemetry_logging(
 CELERY_WORKER_HIJACK_ROOT_LOGGER = TESSERA_LOG_FORMAT != "json"
 
 # The queues whose depth GET /metrics reads from the broker (tessera_queue_depth).
-TESSERA_METRICS_QUEUES = ["tessera.webhooks", "celery"]
+TESSERA_METRICS_QUEUES = [WEBHOOK_QUEUE, MONOLITH_TASK_QUEUE]
 # When set, each worker's main process serves the inbox metrics on this port (GET /metrics);
 # with the prefork pool set PROMETHEUS_MULTIPROC_DIR too, so the children's counts are summed.
 TESSERA_WORKER_METRICS_PORT = env.int("TESSERA_WORKER_METRICS_PORT", default=0)

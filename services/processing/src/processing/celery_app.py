@@ -5,9 +5,8 @@ import time
 from typing import Any
 
 from celery import Celery, signals
+from tessera_contract.messaging import JOB_RUN_TASK
 from tessera_contract.telemetry.celery_worker import celery_worker_telemetry_connect
-
-from processing.jobs.task_names import JOB_RUN_TASK
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "processing.settings.local")
 

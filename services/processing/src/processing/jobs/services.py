@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from tessera_contract.client.job_results import JobResultCallbackClient
+from tessera_contract.messaging import JOB_RESULT_DELIVER_TASK, JOB_RUN_TASK
 from tessera_contract.models.base import UNSET, JobKind
 from tessera_contract.models.codec import payload_decode, payload_encode
 from tessera_contract.models.jobs import Job as JobResource
@@ -31,7 +32,6 @@ from tessera_contract.telemetry import trace_context_current
 from processing.jobs.errors import JobCancelledError, JobWorkError
 from processing.jobs.kinds.base import Checkpoint
 from processing.jobs.models import TERMINAL_STATUSES, Job, JobStatus, OutboxMessage
-from processing.jobs.task_names import JOB_RESULT_DELIVER_TASK, JOB_RUN_TASK
 
 logger = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ from typing import Any
 import msgspec
 from celery import Task, shared_task
 from tessera_contract.client.errors import ServiceUnavailableError
+from tessera_contract.messaging import JOB_RESULT_DELIVER_TASK, JOB_RUN_TASK
 from tessera_contract.models.base import TraceContext
 from tessera_contract.models.jobs import JobQueued, JobResult
 from tessera_contract.telemetry import traced_span
 
 from processing.jobs.services import job_attempt_run, job_result_deliver
-from processing.jobs.task_names import JOB_RESULT_DELIVER_TASK, JOB_RUN_TASK
 
 
 @shared_task(name=JOB_RUN_TASK, bind=True)

@@ -11,7 +11,12 @@ import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
-from tessera_contract.brokers import filesystem_transport_options
+from tessera_contract import messaging
+from tessera_contract.brokers import (
+    CELERY_RELIABILITY_SETTINGS,
+    REDIS_VISIBILITY_TIMEOUT_SECONDS,
+    broker_transport_options,
+)
 from tessera_contract.telemetry import telemetry_logging
 
 django_stubs_ext.monkeypatch()
@@ -162,37 +167,24 @@ PROCESSING_CALLBACK_SECRETS = env.list(
     default=["whsec_bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1jYWxsYmFjaw=="],
 )
 
-# Celery: JSON only, acknowledged after the work (a killed worker's job is delivered again),
-# one message at a time per process, one queue per kind so a flood of one cannot starve others.
+# Celery: the platform's reliability rules (JSON only, acknowledged after the work so a killed
+# worker's job is delivered again, one message at a time per process; see
+# tessera_contract.brokers), and one queue per kind so a flood of one cannot starve others.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-_broker_scheme = CELERY_BROKER_URL.split("://", 1)[0]
-if _broker_scheme == "filesystem":
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = filesystem_transport_options(
-        VAR_DIR / "processing-broker"
-    )
-elif _broker_scheme in {"amqp", "pyamqp"}:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
-elif _broker_scheme in {"redis", "rediss"}:
-    # Short enough that a killed worker's unacked job comes back soon, longer than the hard limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    CELERY_BROKER_URL,
+    filesystem_folder=VAR_DIR / "processing-broker",
+    visibility_timeout=env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=REDIS_VISIBILITY_TIMEOUT_SECONDS
+    ),
+)
+globals().update(CELERY_RELIABILITY_SETTINGS)
 # An attempt killed at its hard time limit (its soft limit not handled in time, e.g. stuck in a
 # C call) goes back to the queue, flagged redelivered, like one whose worker died: its next
 # delivery counts the next attempt, and the last one dead-letters the job. Celery's default
 # acknowledges it instead, which left the job `running` for ever. (Delivering a result is
 # idempotent, so its task may run again too.)
 CELERY_TASK_ACKS_ON_TIMEOUT = False
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
 CELERY_TIMEZONE = TIME_ZONE
@@ -204,17 +196,12 @@ PROCESSING_SOFT_TIME_LIMITS: dict[str, int] = env.dict(
 PROCESSING_TIME_LIMITS: dict[str, int] = env.dict(
     "PROCESSING_TIME_LIMITS", cast={"value": int}, default={}
 )
-PROCESSING_QUEUES = {
-    "image_renditions": "tessera.processing.renditions",
-    "invoice_pdf": "tessera.processing.documents",
-    "sales_report": "tessera.processing.reports",
-}
-# Finished jobs' results wait here until the monolith's callback accepts them.
-PROCESSING_RESULTS_QUEUE = "tessera.processing.job-results"
-_exchange = Exchange("tessera.processing", type="direct")
+# The queues by job kind, and the one for finished jobs' results (tessera_contract.messaging).
+PROCESSING_QUEUES = dict(messaging.PROCESSING_JOB_QUEUES)
+PROCESSING_RESULTS_QUEUE = messaging.PROCESSING_RESULTS_QUEUE
+_exchange = Exchange(messaging.PROCESSING_EXCHANGE, type="direct")
 CELERY_TASK_QUEUES = [
-    Queue(name, _exchange, routing_key=name)
-    for name in [*PROCESSING_QUEUES.values(), PROCESSING_RESULTS_QUEUE]
+    Queue(name, _exchange, routing_key=name) for name in messaging.PROCESSING_QUEUES
 ]
 CELERY_TASK_DEFAULT_QUEUE = PROCESSING_QUEUES["image_renditions"]
 
@@ -233,7 +220,7 @@ LOGGING = {
 }
 
 # The queues whose depth GET /metrics reads from the broker (tessera_queue_depth).
-TESSERA_METRICS_QUEUES = [*PROCESSING_QUEUES.values(), PROCESSING_RESULTS_QUEUE]
+TESSERA_METRICS_QUEUES = list(messaging.PROCESSING_QUEUES)
 # When set, each worker's main process serves its job metrics on this port (GET /metrics);
 # with the prefork pool set PROMETHEUS_MULTIPROC_DIR too, so the children's samples are summed.
 TESSERA_WORKER_METRICS_PORT = env.int("TESSERA_WORKER_METRICS_PORT", default=0)
