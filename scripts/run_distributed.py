@@ -35,6 +35,14 @@ if __package__ in (None, ""):
 
 from tessera_contract.messaging import PROCESSING_JOB_QUEUES, PROCESSING_RESULTS_QUEUE
 
+from scripts.components import (
+    DjangoProject,
+    celery_worker,
+    functions_serve,
+    gunicorn,
+    ready_url,
+    sandbox_serve,
+)
 from scripts.distributed.environments import environments, generated_secrets
 from scripts.distributed.nginx import nginx_binary, nginx_static_check
 from scripts.distributed.provisioning import prepare
@@ -56,7 +64,6 @@ from scripts.process_supervisor import (
     wait_until_ready,
 )
 
-PYTHON = sys.executable
 # Every part starts at once and shares two cores with whatever else runs.
 READY_TIMEOUT_SECONDS = 120
 
@@ -64,39 +71,33 @@ READY_TIMEOUT_SECONDS = 120
 def components(topology: Topology, envs: dict[str, dict[str, str]], conf: Path) -> list[Component]:
     logs = topology.folder("logs")
 
-    def gunicorn(app: str, port: int, name: str, workers: int) -> list[str]:
-        return [
-            *(PYTHON, "-m", "gunicorn", app),
-            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--name", name),
-            # Behind nginx: trust its X-Forwarded-* from loopback only.
-            *("--forwarded-allow-ips", "127.0.0.1", "--timeout", "30"),
-            *("--graceful-timeout", "20", "--access-logfile", "-"),
-        ]
-
-    def celery(app: str, node: str, *options: str) -> list[str]:
-        return [PYTHON, "-m", "celery", "-A", app, "worker", "-n", f"{node}@%h", *options]
+    def celery(app: DjangoProject, node: str, *options: str) -> list[str]:
+        return celery_worker(app, "-n", f"{node}@%h", *options)
 
     parts = [
         Component(
             name="provider and carrier sandbox",
-            argv=[PYTHON, "-m", "tessera_sandbox", "serve", "--port", str(topology.sandbox_port)],
-            ready_url=f"http://127.0.0.1:{topology.sandbox_port}/readyz",
+            argv=sandbox_serve(topology.sandbox_port),
+            ready_url=ready_url(topology.sandbox_port),
             env=envs["sandbox"],
             log_path=logs / "sandbox.log",
         ),
         Component(
             name="webhook functions",
-            argv=[PYTHON, "-m", "tessera_functions.serve"],
-            ready_url=f"http://127.0.0.1:{topology.functions_port}/readyz",
+            argv=functions_serve(),
+            ready_url=ready_url(topology.functions_port),
             env=envs["functions"],
             log_path=logs / "functions.log",
         ),
         Component(
             name="processing API",
             argv=gunicorn(
-                "processing.wsgi:application", topology.processing_port, "tessera-processing", 2
+                "processing.wsgi:application",
+                topology.processing_port,
+                name="tessera-processing",
+                workers=2,
             ),
-            ready_url=f"http://127.0.0.1:{topology.processing_port}/readyz",
+            ready_url=ready_url(topology.processing_port),
             env=envs["processing"],
             log_path=logs / "processing-api.log",
         ),
@@ -139,10 +140,10 @@ def components(topology: Topology, envs: dict[str, dict[str, str]], conf: Path) 
                 argv=gunicorn(
                     "monolith.wsgi:application",
                     port,
-                    f"tessera-monolith-{letter.lower()}",
-                    topology.monolith_workers,
+                    name=f"tessera-monolith-{letter.lower()}",
+                    workers=topology.monolith_workers,
                 ),
-                ready_url=f"http://127.0.0.1:{port}/readyz",
+                ready_url=ready_url(port),
                 env=envs["monolith"],
                 log_path=logs / f"monolith-{letter.lower()}.log",
                 group="monolith",

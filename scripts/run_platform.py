@@ -19,6 +19,19 @@ if __package__ in (None, ""):
 from tessera_contract.messaging import PROCESSING_QUEUES
 
 from scripts import headless_storefront
+from scripts.components import (
+    FUNCTIONS_PORT,
+    HEADLESS_PORT,
+    MONOLITH_PORT,
+    PROCESSING_PORT,
+    SANDBOX_PORT,
+    celery_worker,
+    functions_serve,
+    manage,
+    ready_url,
+    runserver,
+    sandbox_serve,
+)
 from scripts.process_supervisor import (
     REPO_ROOT,
     Component,
@@ -31,17 +44,6 @@ from scripts.process_supervisor import (
     supervise,
     wait_until_ready,
 )
-
-PYTHON = sys.executable
-
-
-def monolith_manage(*args: str) -> list[str]:
-    return [PYTHON, str(REPO_ROOT / "monolith" / "manage.py"), *args]
-
-
-def processing_manage(*args: str) -> list[str]:
-    return [PYTHON, str(REPO_ROOT / "services" / "processing" / "manage.py"), *args]
-
 
 # The processing service owns its database: never the monolith's DATABASE_URL.
 PROCESSING_ENV = {
@@ -77,48 +79,38 @@ def components() -> list[Component]:
     return [
         Component(
             name="monolith",
-            argv=monolith_manage("runserver", "127.0.0.1:8000", "--noreload"),
-            ready_url="http://127.0.0.1:8000/readyz",
+            argv=runserver("monolith", MONOLITH_PORT),
+            ready_url=ready_url(MONOLITH_PORT),
         ),
         Component(
             name="webhook functions",
-            argv=[PYTHON, "-m", "tessera_functions.serve"],
-            ready_url="http://127.0.0.1:8002/readyz",
+            argv=functions_serve(),
+            ready_url=ready_url(FUNCTIONS_PORT),
         ),
         Component(
             # Applies queued webhook envelopes (the inbox consumer step) and order tasks.
             name="monolith worker",
-            argv=[PYTHON, "-m", "celery", "-A", "monolith", "worker", "--loglevel", "INFO"],
+            argv=celery_worker("monolith", "--loglevel", "INFO"),
         ),
         Component(
             name="processing API",
-            argv=processing_manage("runserver", "127.0.0.1:8001", "--noreload"),
-            ready_url="http://127.0.0.1:8001/readyz",
+            argv=runserver("processing", PROCESSING_PORT),
+            ready_url=ready_url(PROCESSING_PORT),
             env=PROCESSING_ENV,
         ),
         Component(
             # Embedded: one worker for every queue; deployed, one worker per queue.
             name="processing worker",
-            argv=[
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
+            argv=celery_worker(
                 "processing",
-                "worker",
-                "-Q",
-                ",".join(PROCESSING_QUEUES),
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-            ],
+                *("-Q", ",".join(PROCESSING_QUEUES), "--concurrency", "2", "--loglevel", "INFO"),
+            ),
             env=PROCESSING_ENV,
         ),
         Component(
             name="provider and carrier sandbox",
-            argv=[PYTHON, "-m", "tessera_sandbox", "serve", "--port", "8003"],
-            ready_url="http://127.0.0.1:8003/readyz",
+            argv=sandbox_serve(SANDBOX_PORT),
+            ready_url=ready_url(SANDBOX_PORT),
             # The sandbox signs with exactly the secrets the webhook functions verify with.
             env={
                 "SANDBOX_PAYMENT_SECRETS": os.environ.get("PAYMENT_WEBHOOK_SECRETS", ""),
@@ -128,8 +120,8 @@ def components() -> list[Component]:
         Component(
             # The decoupled storefront on its own origin, calling the monolith's API across origins.
             name="headless storefront",
-            argv=headless_storefront.serve_argv(8004),
-            ready_url="http://127.0.0.1:8004/readyz",
+            argv=headless_storefront.serve_argv(HEADLESS_PORT),
+            ready_url=ready_url(HEADLESS_PORT),
         ),
     ]
 
@@ -139,15 +131,15 @@ def prepare() -> None:
     for folder in ("var", "var/media", "var/broker"):
         (REPO_ROOT / folder).mkdir(parents=True, exist_ok=True)
     step("Migrating the monolith's database")
-    subprocess.run(monolith_manage("migrate", "--no-input", "-v", "0"), check=True)
+    subprocess.run(manage("monolith", "migrate", "--no-input", "-v", "0"), check=True)
     step("Migrating the processing service's database")
     subprocess.run(
-        processing_manage("migrate", "--no-input", "-v", "0"),
+        manage("processing", "migrate", "--no-input", "-v", "0"),
         check=True,
         env={**os.environ, **PROCESSING_ENV},
     )
     step("Seeding demo data")
-    subprocess.run(monolith_manage("seed_demo"), check=True)
+    subprocess.run(manage("monolith", "seed_demo"), check=True)
     step("Building the headless storefront (only when its sources changed)")
     headless_storefront.build(api_origin="http://127.0.0.1:8000")
 
@@ -176,11 +168,11 @@ def banner() -> str:
 
 
 PORTS = {
-    "monolith": 8000,
-    "processing API": 8001,
-    "webhook functions": 8002,
-    "provider and carrier sandbox": 8003,
-    "headless storefront": 8004,
+    "monolith": MONOLITH_PORT,
+    "processing API": PROCESSING_PORT,
+    "webhook functions": FUNCTIONS_PORT,
+    "provider and carrier sandbox": SANDBOX_PORT,
+    "headless storefront": HEADLESS_PORT,
 }
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from scripts import headless_storefront
+from scripts.components import manage
 from scripts.distributed.nginx import nginx_binary, nginx_config_render
 from scripts.distributed.topology import SetupError, Topology, ports_check
 from scripts.process_supervisor import REPO_ROOT, step
-
-PYTHON = sys.executable
 
 
 def postgres_databases_ensure(topology: Topology) -> None:
@@ -99,11 +97,6 @@ def redis_check(topology: Topology) -> None:
     except redis.RedisError as error:
         where = urlsplit(topology.redis_url).netloc
         raise SetupError(f"Redis is not reachable at {where}: {error}") from error
-
-
-def manage(component: str, *args: str) -> list[str]:
-    folder = {"monolith": "monolith", "processing": "services/processing"}[component]
-    return [PYTHON, str(REPO_ROOT / folder / "manage.py"), *args]
 
 
 def run_step(message: str, argv: list[str], env: dict[str, str], log: Path) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from scripts.components import FUNCTIONS_PORT, NGINX_PORT, PROCESSING_PORT, SANDBOX_PORT
 from scripts.process_supervisor import REPO_ROOT, ports_taken
 
 DATABASE_PREFIX = "tessera_dist"
@@ -87,12 +88,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         )
 
     option("--var-dir", "VAR_DIR", str(REPO_ROOT / "var" / "distributed"), "runtime folder")
-    option("--nginx-port", "NGINX_PORT", "8080", "nginx, the public entry")
+    option("--nginx-port", "NGINX_PORT", str(NGINX_PORT), "nginx, the public entry")
     option("--headless-port", "HEADLESS_PORT", "8084", "the headless storefront, through nginx")
     option("--monolith-ports", "MONOLITH_PORTS", "8010,8011", "one monolith replica per port")
-    option("--processing-port", "PROCESSING_PORT", "8001", "processing API")
-    option("--functions-port", "FUNCTIONS_PORT", "8002", "webhook functions")
-    option("--sandbox-port", "SANDBOX_PORT", "8003", "provider and carrier sandbox")
+    option("--processing-port", "PROCESSING_PORT", str(PROCESSING_PORT), "processing API")
+    option("--functions-port", "FUNCTIONS_PORT", str(FUNCTIONS_PORT), "webhook functions")
+    option("--sandbox-port", "SANDBOX_PORT", str(SANDBOX_PORT), "provider and carrier sandbox")
     option(
         "--postgres-url",
         "POSTGRES_URL",

@@ -1,0 +1,71 @@
+"""One description of how each Tessera component starts: its port, readiness URL and command line.
+
+`make run` (scripts/run_platform.py) and `make distributed` (scripts/run_distributed.py) place
+the same components differently (one process each, or replicas behind nginx under gunicorn);
+both build the command lines here, so a component's entry point changes in one place.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal
+
+from scripts.process_supervisor import REPO_ROOT
+
+PYTHON = sys.executable
+
+# shared/DESIGN.md's fixed ports.
+MONOLITH_PORT = 8000
+PROCESSING_PORT = 8001
+FUNCTIONS_PORT = 8002
+SANDBOX_PORT = 8003
+HEADLESS_PORT = 8004
+NGINX_PORT = 8080
+
+DjangoProject = Literal["monolith", "processing"]
+# The Django project of each component, with its manage.py and its Celery application.
+MANAGE_PY = {
+    "monolith": REPO_ROOT / "monolith" / "manage.py",
+    "processing": REPO_ROOT / "services" / "processing" / "manage.py",
+}
+
+
+def ready_url(port: int) -> str:
+    """Where a component on this loopback port answers once its dependencies do."""
+    return f"http://127.0.0.1:{port}/readyz"
+
+
+def manage(project: DjangoProject, *args: str) -> list[str]:
+    """`manage.py <args>` of the monolith or the processing service."""
+    return [PYTHON, str(MANAGE_PY[project]), *args]
+
+
+def runserver(project: DjangoProject, port: int) -> list[str]:
+    """Django's development server, without the reloader (the supervisor restarts nothing)."""
+    return manage(project, "runserver", f"127.0.0.1:{port}", "--noreload")
+
+
+def gunicorn(wsgi_application: str, port: int, *, name: str, workers: int) -> list[str]:
+    """A production WSGI server on loopback, as the distributed run places it (behind nginx)."""
+    return [
+        *(PYTHON, "-m", "gunicorn", wsgi_application),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--name", name),
+        # Behind nginx: trust its X-Forwarded-* from loopback only.
+        *("--forwarded-allow-ips", "127.0.0.1", "--timeout", "30"),
+        *("--graceful-timeout", "20", "--access-logfile", "-"),
+    ]
+
+
+def celery_worker(project: DjangoProject, *options: str) -> list[str]:
+    """A Celery worker of the project's application (queues, concurrency: ``options``)."""
+    return [PYTHON, "-m", "celery", "-A", project, "worker", *options]
+
+
+def functions_serve() -> list[str]:
+    """The webhook functions' WSGI app; it binds WEBHOOKS_BIND (default 127.0.0.1:8002)."""
+    return [PYTHON, "-m", "tessera_functions.serve"]
+
+
+def sandbox_serve(port: int) -> list[str]:
+    """The payment provider and carrier sandbox."""
+    return [PYTHON, "-m", "tessera_sandbox", "serve", "--port", str(port)]
