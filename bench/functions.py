@@ -6,11 +6,11 @@ end, the Lambda zip's size, and cold start through Zappa's handler against a tri
 (a) Ingestion: wrk POSTs one correctly signed payment event to the functions (verify,
     validate, publish to RabbitMQ with publisher confirms, 202) and to a bare WSGI app that
     reads the body and answers 202, both under the same gunicorn configuration in one run.
-(b) Burst: the sandbox's burst mode sends N signed payment events (with duplicates and
-    refunds sent before their payment) through the functions to RabbitMQ, where the
-    monolith's Celery worker applies them to orders in PostgreSQL; lost = 0 and applied =
-    unique events are checked, and the lag from the envelope's received time to the inbox
-    row's applied time (the order update's transaction) is reported.
+(b) Burst (bench/burst.py): the sandbox's burst mode sends N signed payment events (with
+    duplicates and refunds sent before their payment) through the functions to RabbitMQ,
+    where the monolith's Celery workers apply them to orders in PostgreSQL: drained by 1 and
+    by 2 workers (scale-out), and live (lag, charted); lost = 0 and applied = unique events
+    are checked.
 (c) The Lambda zip built by `functions/scripts/package_lambda.py`.
 (d) Cold start: a fresh interpreter that sees only the unpacked zip (and the runtime's
     boto3) imports Zappa's `handler` and serves one API Gateway v2 request, for the webhook
@@ -34,7 +34,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,6 @@ MANAGE_PY = REPO_ROOT / "monolith" / "manage.py"
 # Signs and verifies within one run on loopback; nothing outside the run knows it.
 PAYMENT_SECRET = "whsec_bench_payments"  # noqa: S105
 VHOST = "tessera-bench"
-SETTLE_TIMEOUT_S = 1800.0
 # What Lambda's python3.11 runtime puts on sys.path besides the function's own code.
 LAMBDA_RUNTIME_PACKAGES = [
     "boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3",
@@ -71,7 +70,9 @@ def bare_application(environ: dict[str, Any], start_response: Callable[..., Any]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """This benchmark's own flags."""
+    """This benchmark's own flags (the burst's in bench/burst.py)."""
+    from bench import burst
+
     group = parser.add_argument_group(NAME)
     group.add_argument(
         "--functions-database-url",
@@ -83,8 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="amqp://guest:guest@127.0.0.1:5672//",
         help=f"RabbitMQ; the run uses its own vhost {VHOST!r}",
     )
-    group.add_argument("--burst-events", type=int, default=20_000, help="deliveries in the burst")
-    group.add_argument("--burst-concurrency", type=int, default=32, help="parallel senders")
+    burst.add_arguments(group)
     group.add_argument("--gunicorn-workers", type=int, default=2, help="functions' workers")
     group.add_argument("--gunicorn-threads", type=int, default=8, help="threads per worker")
     group.add_argument("--cold-starts", type=int, default=15, help="repetitions per app")
@@ -348,269 +348,7 @@ def ingestion_measure(arguments: argparse.Namespace, run: Run, wrk: str) -> dict
     }
 
 
-# --------------------------------------------------------------------------- (b) burst
-
-SEED_SCRIPT = r"""
-import sys
-from decimal import Decimal
-import django
-django.setup()
-from django.db import transaction
-from monolith.orders.models import Order, Payment
-
-count = int(sys.argv[1])
-references = []
-with transaction.atomic():
-    orders = Order.objects.bulk_create(
-        Order(
-            number=f"TS-B{number:07d}", email="burst@example.com", currency="EUR",
-            subtotal=Decimal("10.00"), shipping=Decimal("0.00"), tax=Decimal("0.00"),
-            total=Decimal("10.00"), shipping_name="Burst Shopper", shipping_line1="1 Dock",
-            shipping_postal_code="1011", shipping_city="Amsterdam", shipping_country="NL",
-        )
-        for number in range(count)
-    )
-    payments = Payment.objects.bulk_create(
-        Payment(order=order, reference=f"pay_bench_{order.number}", amount=Decimal("10.00"),
-                currency="EUR")
-        for order in orders
-    )
-print("\n".join(payment.reference for payment in payments))
-"""
-
-SETTLED_SQL = """
-SELECT count(*),
-       count(*) FILTER (WHERE status IN ('received', 'failed', 'parked')),
-       count(*) FILTER (WHERE status = 'applied'),
-       count(*) FILTER (WHERE status NOT IN ('received', 'failed', 'parked', 'applied')),
-       coalesce(sum(duplicate_hits), 0)
-FROM inbox_inboxevent
-"""
-
-
-def manage(run: Run, *arguments: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, str(MANAGE_PY), *arguments],
-        env=run.django_environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise BenchmarkFailure(
-            f"manage.py {' '.join(arguments)} failed:\n{completed.stdout}{completed.stderr}"
-        )
-    return completed.stdout
-
-
-def orders_seed(run: Run, count: int) -> list[str]:
-    completed = subprocess.run(
-        [sys.executable, "-c", SEED_SCRIPT, str(count)],
-        env=run.django_environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise BenchmarkFailure(f"seeding orders failed:\n{completed.stderr}")
-    return completed.stdout.split()
-
-
-def burst_measure(arguments: argparse.Namespace, run: Run) -> dict[str, Any]:
-    import psycopg
-
-    from bench import postgres, server
-
-    # Each checkout gets its payment; ~10 % a duplicate, ~10 % a refund sent first.
-    checkouts = round(arguments.burst_events / 1.2)
-    with phase(f"burst: database {postgres.database_name(run.database_url)}, {checkouts:,} orders"):
-        postgres.database_recreate(run.database_url)
-        manage(run, "migrate", "--noinput")
-        references = orders_seed(run, checkouts)
-        postgres.database_analyze(run.database_url)
-    references_file = run.workdir / "references.txt"
-    references_file.write_text("\n".join(references) + "\n")
-    queues_purge(run.broker_url)
-    port = server.free_port()
-    functions_url = f"http://127.0.0.1:{port}"
-    sandbox_environment = {
-        **os.environ,
-        "SANDBOX_PAYMENTS_WEBHOOK_URL": f"{functions_url}/webhooks/payments",
-        "SANDBOX_CARRIER_WEBHOOK_URL": f"{functions_url}/webhooks/carrier",
-        "SANDBOX_PAYMENT_SECRETS": PAYMENT_SECRET,
-        "SANDBOX_CARRIER_SECRETS": run.carrier_secret,
-        "SANDBOX_RETRY_BASE_SECONDS": "0.5",
-    }
-    worker_argv = [
-        sys.executable, "-m", "celery", "-A", "monolith", "worker", "--loglevel=WARNING",
-        "--concurrency=2", "--without-gossip", "--without-mingle", "--hostname=bench-functions@%h",
-    ]  # fmt: skip
-    with ExitStack() as running:
-        functions = running.enter_context(
-            process_running(
-                "burst-functions",
-                [sys.executable, "-m", "tessera_functions.serve"],
-                functions_environment(run, bind=f"127.0.0.1:{port}", arguments=arguments),
-                run,
-            )
-        )
-        wait_for(
-            lambda: http_status(port, "/readyz") == 200,
-            timeout_s=30,
-            what="functions ready",
-            process=functions,
-            log=run.workdir / "burst-functions.log",
-        )
-        worker = running.enter_context(
-            process_running("burst-worker", worker_argv, run.django_environment, run)
-        )
-        wait_for(
-            lambda: consumers_present(run.broker_url),
-            timeout_s=60,
-            what="monolith worker consuming",
-            process=worker,
-            log=run.workdir / "burst-worker.log",
-        )
-        with phase(f"burst: sending {arguments.burst_events:,} deliveries"):
-            started = time.monotonic()
-            completed = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "tessera_sandbox",
-                    "burst",
-                    f"--events={checkouts}",
-                    f"--references={references_file}",
-                    "--amount=1000",
-                    f"--concurrency={arguments.burst_concurrency}",
-                    "--duplicates=10",
-                    "--out-of-order=10",
-                    "--seed=20261123",
-                ],
-                env=sandbox_environment,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            send_seconds = time.monotonic() - started
-        if completed.returncode != 0:
-            raise BenchmarkFailure(f"the burst sender failed:\n{completed.stderr[-3000:]}")
-        sent = json.loads(completed.stdout.strip().splitlines()[-1])
-        print(f"    {sent}", flush=True)
-
-        def settled() -> bool:
-            with psycopg.connect(run.database_url) as connection:
-                row = connection.execute(SETTLED_SQL).fetchone()
-            assert row is not None
-            return bool(row[0] >= sent["unique_events"] and row[1] == 0)
-
-        with phase("burst: waiting until every event is applied"):
-            wait_for(
-                settled,
-                timeout_s=SETTLE_TIMEOUT_S,
-                what="every unique event applied",
-                process=worker,
-                log=run.workdir / "burst-worker.log",
-            )
-            settle_seconds = time.monotonic() - started
-    return burst_report(run, sent, send_seconds=send_seconds, settle_seconds=settle_seconds)
-
-
-def consumers_present(broker_url: str) -> bool:
-    from kombu import Connection
-    from tessera_contract.messaging import MONOLITH_TASK_QUEUE, WEBHOOK_QUEUE
-
-    with Connection(broker_url) as connection:
-        channel: Any = connection.channel()
-        try:
-            for name in (WEBHOOK_QUEUE, MONOLITH_TASK_QUEUE):
-                _, _, consumers = channel.queue_declare(queue=name, passive=True)
-                if consumers < 1:
-                    return False
-        except Exception:  # not declared yet: the worker is still starting
-            return False
-    return True
-
-
-def burst_report(
-    run: Run, sent: dict[str, Any], *, send_seconds: float, settle_seconds: float
-) -> dict[str, Any]:
-    import psycopg
-
-    with psycopg.connect(run.database_url) as connection:
-        recorded, _waiting, applied, other, duplicate_hits = connection.execute(
-            SETTLED_SQL
-        ).fetchone() or (0, 0, 0, 0, 0)
-        lags = [
-            float(row[0])
-            for row in connection.execute(
-                "SELECT extract(epoch FROM applied_at - received_at) FROM inbox_inboxevent "
-                "WHERE status = 'applied'"
-            )
-        ]
-        payment_lags = [
-            float(row[0])
-            for row in connection.execute(
-                "SELECT extract(epoch FROM applied_at - received_at) FROM inbox_inboxevent "
-                "WHERE status = 'applied' AND type = 'payment_intent.succeeded'"
-            )
-        ]
-        span = connection.execute(
-            "SELECT extract(epoch FROM max(applied_at) - min(received_at)) FROM inbox_inboxevent"
-        ).fetchone()
-        orders: dict[str, int] = {
-            str(status): int(count)
-            for status, count in connection.execute(
-                "SELECT status, count(*) FROM orders_order GROUP BY status"
-            )
-        }
-        paid_twice = connection.execute(
-            "SELECT count(*) FROM (SELECT order_id FROM orders_ordertransition "
-            "WHERE to_status = 'paid' AND from_status <> 'paid' GROUP BY order_id "
-            "HAVING count(*) > 1) AS twice"
-        ).fetchone()
-    unique = sent["unique_events"]
-    lost = unique - recorded
-    refunds = unique - sum(orders.values())
-    if lost or other or applied != unique:
-        raise BenchmarkFailure(
-            f"burst: {unique} unique events, {recorded} recorded, {applied} applied, "
-            f"{other} ignored or dead-lettered"
-        )
-    if paid_twice and paid_twice[0]:
-        raise BenchmarkFailure(f"burst: {paid_twice[0]} orders were paid twice")
-    if orders.get("refunded", 0) != refunds or orders.get("pending_payment", 0):
-        raise BenchmarkFailure(f"burst: orders by status {orders}, {refunds} refunds sent")
-    applied_span = float(span[0]) if span and span[0] is not None else settle_seconds
-    return {
-        "deliveries_sent": sent["sent"],
-        "acknowledged": sent["acknowledged"],
-        "failed": sent["failed"],
-        "unique_events": unique,
-        "duplicate_hits": int(duplicate_hits),
-        "recorded": recorded,
-        "applied": applied,
-        "lost": lost,
-        "orders_by_status": orders,
-        "send_seconds": round(send_seconds, 1),
-        "sender_events_per_second": round(sent["sent"] / send_seconds, 1),
-        "settle_seconds": round(settle_seconds, 1),
-        "applied_events_per_second": round(applied / applied_span, 1),
-        "sender_ack_s": {
-            "p50": round(sent["ack_p50_seconds"], 4),
-            "p99": round(sent["ack_p99_seconds"], 4),
-        },
-        "lag_s": {
-            "p50": round(percentile(lags, 0.50), 2),
-            "p95": round(percentile(lags, 0.95), 2),
-            "max": round(max(lags), 2),
-        },
-        "payment_lag_s": {
-            "p50": round(percentile(payment_lags, 0.50), 2),
-            "p95": round(percentile(payment_lags, 0.95), 2),
-        },
-    }
-
+# ------------------------------------------------------------------- (b) burst: bench/burst.py
 
 # --------------------------------------------------------------------------- (c), (d) Lambda
 
@@ -780,6 +518,8 @@ def rabbitmq_version() -> str:
 
 
 def markdown_render(report: dict[str, Any]) -> str:
+    from bench import burst as burst_bench
+
     machine, software = report["machine"], report["software"]
     ingestion, burst, lam = report["ingestion"], report["burst"], report["lambda"]
     bare = ingestion["targets"]["bare WSGI app (202)"]
@@ -815,34 +555,7 @@ def markdown_render(report: dict[str, Any]) -> str:
         f"| **ratio** functions ÷ bare | **{ingestion['ratio_events_per_second']:.3f}** | "
         f"{ingestion['ratio_ack_p50']}× | {ingestion['ratio_ack_p99']}× |",
         "",
-        "## Burst end to end",
-        "",
-        "| | |",
-        "|---|---:|",
-        f"| deliveries sent (duplicates included) | {burst['deliveries_sent']:,} |",
-        f"| acknowledged 202 / failed | {burst['acknowledged']:,} / {burst['failed']} |",
-        f"| unique events | {burst['unique_events']:,} |",
-        f"| recorded in the inbox / applied | {burst['recorded']:,} / {burst['applied']:,} |",
-        f"| **lost** | **{burst['lost']}** |",
-        f"| duplicate hits recorded | {burst['duplicate_hits']:,} |",
-        "| orders by final status | "
-        + ", ".join(f"{status} {count:,}" for status, count in burst["orders_by_status"].items())
-        + " |",
-        f"| sending took | {burst['send_seconds']} s ({burst['sender_events_per_second']:,.0f}"
-        f" deliveries/s, ack p50 {burst['sender_ack_s']['p50'] * 1000:.0f} ms, p99 "
-        f"{burst['sender_ack_s']['p99'] * 1000:.0f} ms) |",
-        f"| all applied after | {burst['settle_seconds']} s "
-        f"({burst['applied_events_per_second']:,.0f} events/s applied) |",
-        f"| **lag receipt → order updated**, p50 / p95 / max | **{burst['lag_s']['p50']} s / "
-        f"{burst['lag_s']['p95']} s** / {burst['lag_s']['max']} s |",
-        f"| the same for payment events only, p50 / p95 | {burst['payment_lag_s']['p50']} s / "
-        f"{burst['payment_lag_s']['p95']} s |",
-        "",
-        f"The burst is bounded by the monolith's worker, not by the functions: they "
-        f"acknowledged {burst['sender_events_per_second']:,.0f} deliveries/s while the worker "
-        f"applied {burst['applied_events_per_second']:,.0f} events/s, so the lag is mostly the "
-        "age of the backlog when an event's turn came.",
-        "",
+        *burst_bench.markdown_lines(burst),
         "## Lambda package and cold start",
         "",
         f"- Zip built by `functions/scripts/package_lambda.py`: **{lam['zip_bytes']:,} bytes "
@@ -871,24 +584,25 @@ def markdown_render(report: dict[str, Any]) -> str:
         "confirms before answering 202; the bare app reads the body and answers 202. The "
         "queue is purged after each target; no consumer runs during (a).",
         "",
-        f"(b) The PostgreSQL database `{report['burst_database']}` is recreated and migrated, "
-        "and one pending order with its payment is bulk-inserted per checkout. The sandbox's "
-        f"burst mode (`python -m tessera_sandbox burst`, {report['burst_concurrency']} "
-        "concurrent senders, 10 % duplicates, 10 % refunds sent before their payment, fixed "
-        "seed) sends them through the functions server (the same `serve.py` configuration) "
-        "to RabbitMQ, where the monolith's Celery worker (2 pool processes; its consumer "
-        "records each envelope in the inbox before acknowledging it) applies them. Sending and "
-        "applying overlap. The run fails unless every unique event is recorded once and "
-        "applied, no order is paid twice, and every order ends paid or refunded as sent. Lag "
-        "is the inbox row's `applied_at` (set in the transaction that updates the order) minus "
+        f"(b) For each run the PostgreSQL database `{report['burst_database']}` is recreated "
+        "and migrated, and one pending order with its payment is bulk-inserted per checkout. "
+        f"The sandbox's burst mode (`python -m tessera_sandbox burst`, "
+        f"{report['burst_concurrency']} concurrent senders, 10 % duplicates, 10 % refunds sent "
+        "before their payment, fixed seed) sends them through the functions server (the same "
+        "`serve.py` configuration) to RabbitMQ, where the monolith's Celery workers (2 pool "
+        "processes each) take the envelopes in batches (`INBOX_BATCH_SIZE`, 100): each batch is "
+        "recorded and applied in one transaction and acknowledged after it commits. The drain "
+        "runs queue the whole burst first and then start the workers; the live run sends while "
+        "the workers apply. Every run fails unless every unique event is recorded once and "
+        "applied, no order is paid twice, and every order ends paid or refunded as sent. Lag is "
+        "the inbox row's `applied_at` (set in the transaction that updates the order) minus "
         "the envelope's `received_at` (stamped by the function on receipt); refunds that "
         "arrive before their payment wait, parked, for it, which the payment-only figures "
-        "leave out. Paying an order also writes its invoice job to the processing outbox and "
-        "queues the job's submission, so the worker runs about two tasks per payment; no "
-        "processing service runs here (`SERVICE_TOKEN_KEYS` unset, `PROCESSING_API_URL` a "
-        "closed port), so each submission, retries included, fails without a network call "
-        "(most jobs were `failed` at the end of the run). The "
-        "worker's inbox sweep is postponed throughout, since apply tasks are always waiting.",
+        "leave out; the applied rate is the applied events over the time from the first to "
+        "the last application. Paying an order also writes its invoice job to the processing "
+        "outbox, and the batch queues one submission task for all of its jobs; no processing "
+        "service runs here (`SERVICE_TOKEN_KEYS` unset, `PROCESSING_API_URL` a closed port), "
+        "so each submission fails without a network call.",
         "",
         "(d) The zip is unpacked to a shallow folder (as Lambda's `/var/task`); each "
         "repetition starts `python -I -S` with only that folder and the runtime's boto3 on "
@@ -924,6 +638,7 @@ def index_update(output_dir: Path) -> Path | None:
 
 def run(arguments: argparse.Namespace) -> None:
     """Run (a)–(d) and write docs/benchmarks/functions.json and .md."""
+    from bench import burst as burst_bench
     from bench import loadgen, machine, postgres
 
     described = machine.machine_describe()
@@ -933,7 +648,7 @@ def run(arguments: argparse.Namespace) -> None:
         run_ = run_prepare(arguments, Path(folder))
         try:
             ingestion = ingestion_measure(arguments, run_, wrk)
-            burst = burst_measure(arguments, run_)
+            burst = burst_bench.burst_measure(arguments, run_)
             lam = lambda_measure(arguments, run_)
         except BaseException:
             for log in sorted(Path(folder).glob("*.log")):
@@ -958,14 +673,17 @@ def run(arguments: argparse.Namespace) -> None:
     }
     output_dir.mkdir(parents=True, exist_ok=True)
     written = [output_dir / f"{NAME}.json", output_dir / f"{NAME}.md"]
+    written.append(burst_bench.chart_write(burst, output_dir / burst_bench.CHART_NAME))
     written[0].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     written[1].write_text(markdown_render(report))
     if index := index_update(output_dir):
         written.append(index)
     print()
     print(
-        f"ingestion ratio {ingestion['ratio_events_per_second']}; burst lost {burst['lost']}, "
-        f"lag p50 {burst['lag_s']['p50']} s p95 {burst['lag_s']['p95']} s; zip "
+        f"ingestion ratio {ingestion['ratio_events_per_second']}; burst lost "
+        f"{burst['live']['lost']}, applied {burst['live']['applied_events_per_second']}/s, lag "
+        f"p50 {burst['live']['lag_s']['p50']} s p95 {burst['live']['lag_s']['p95']} s; scale-out "
+        f"{burst['scale_out']}; zip "
         f"{lam['zip_bytes']:,} B; cold start ratio {lam['cold_start_ratio']}"
     )
     for path in written:

@@ -98,15 +98,18 @@ def running_stack(
 
     Worker settings can be overridden per test with indirect parametrization:
     ``@pytest.mark.parametrize("running_stack", [{"INBOX_SWEEP_GRACE_SECONDS": "1"}],
-    indirect=True)``.
+    indirect=True)``; the key ``workers`` (not a setting) starts that many workers.
     """
     from .running_stack import running_stack_start
 
+    worker_environment = dict(getattr(request, "param", None) or {})
+    workers_count = int(worker_environment.pop("workers", 1))
     with running_stack_start(
         rabbitmq_url=rabbitmq_url,
         return_origins=[live_server.url, *sandbox_extra_return_origins],
         logs=tmp_path / "stack",
-        worker_environment=getattr(request, "param", None),
+        worker_environment=worker_environment,
+        workers_count=workers_count,
     ) as stack:
         settings.PAYMENT_PROVIDER_URL = stack.sandbox_url
         settings.CARRIER_API_URL = stack.sandbox_url

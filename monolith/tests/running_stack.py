@@ -5,7 +5,7 @@ PostgreSQL test database:
 
 - the sandbox provider and carrier (`python -m tessera_sandbox serve`, a free port),
 - the webhook functions (`python -m tessera_functions.serve`, gunicorn, a free port),
-- a monolith Celery worker (`celery -A monolith worker`, two pool processes),
+- one or more monolith Celery workers (`celery -A monolith worker`, two pool processes each),
 
 all on the machine's RabbitMQ in the vhost `tessera-monolith-tests`. The test process's own
 Celery app is pointed at the same vhost, so tasks queued by the live server (the carrier
@@ -69,16 +69,18 @@ class StackProcess:
         self.name = name
         self.log_path = logs / f"{name}.log"
         self._log: TextIO = self.log_path.open("w")
+        # A session of its own: `kill` takes the process and its children (a worker's pool).
         self.process = subprocess.Popen(
-            argv, env=dict(env), stdout=self._log, stderr=subprocess.STDOUT
+            argv, env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self.killed = False
 
     def log_tail(self, lines: int = 40) -> str:
         self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def check_alive(self) -> None:
-        if self.process.poll() is not None:
+        if self.process.poll() is not None and not self.killed:
             raise StackError(
                 f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
             )
@@ -92,6 +94,13 @@ class StackProcess:
             wait_until(alive_and_ready, timeout=START_TIMEOUT_SECONDS, what=f"{self.name} ready")
         except AssertionError as error:
             raise StackError(f"{error}\n{self.log_tail()}") from None
+
+    def kill(self) -> None:
+        """SIGKILL the process and its children at once, as a crashed machine would: no
+        shutdown, no acknowledgement, no rollback sent to the database."""
+        self.killed = True
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(5)
 
     def stop(self) -> None:
         """TERM the main process only (Celery's warm shutdown stops its own pool), then KILL."""
@@ -131,21 +140,21 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def _consumers_on(broker_url: str, *queues: Queue) -> bool:
-    """Whether every queue has a consumer: the worker's task and inbox consumers are up."""
+def _consumers_on(broker_url: str, *queues: Queue, count: int = 1) -> bool:
+    """Whether every queue has ``count`` consumers: the workers' task and inbox consumers."""
     with Connection(broker_url) as broker:
         for queue in queues:
             try:
                 declared: Any = queue(broker.channel()).queue_declare(passive=True)
             except Exception:  # not declared yet: the worker is still starting
                 return False
-            if declared.consumer_count < 1:
+            if declared.consumer_count < count:
                 return False
     return True
 
 
 def _database_url() -> str:
-    """The URL of the test database pytest-django created, for the worker subprocess."""
+    """The URL of the test database pytest-django created, for the worker subprocesses."""
     database = connection.settings_dict
     password = f":{quote(database['PASSWORD'])}" if database["PASSWORD"] else ""
     host = database["HOST"] or "127.0.0.1"
@@ -160,9 +169,10 @@ class RunningStack:
     broker_url: str
     functions_url: str
     sandbox_url: str
-    worker_metrics_url: str
+    worker_metrics_urls: tuple[str, ...]
     sandbox_environment: dict[str, str]
     processes: tuple[StackProcess, ...]
+    workers: tuple[StackProcess, ...]
 
     def check_alive(self) -> None:
         """Fail if any part died (a worker crash must not pass as a slow worker)."""
@@ -258,12 +268,14 @@ def running_stack_start(
     return_origins: Sequence[str],
     logs: Path,
     worker_environment: Mapping[str, str] | None = None,
+    workers_count: int = 1,
 ) -> Iterator[RunningStack]:
     """Start sandbox, functions and worker against the current test database; stop them after.
 
     `return_origins` are the shops the pay page may send shoppers back to (the live server,
     and the headless storefront when a test serves it);
-    `worker_environment` overrides the worker's settings (e.g. the inbox sweep's timing).
+    `worker_environment` overrides the workers' settings (e.g. the inbox sweep's timing);
+    `workers_count` monolith workers share the queues (each its own process and pool).
     """
     logs.mkdir(parents=True, exist_ok=True)
     broker_url = rabbitmq_vhost_url(rabbitmq_url, VHOST)
@@ -272,7 +284,6 @@ def running_stack_start(
     functions_url = f"http://127.0.0.1:{free_port()}"
     sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    worker_metrics_port = free_port()
     sandbox_environment = _environment(
         SANDBOX_PAYMENTS_WEBHOOK_URL=f"{functions_url}/webhooks/payments",
         SANDBOX_CARRIER_WEBHOOK_URL=f"{functions_url}/webhooks/carrier",
@@ -306,34 +317,42 @@ def running_stack_start(
             logs,
         )
         stop_all.callback(functions.stop)
-        worker = StackProcess(
-            "worker",
-            monolith_worker_argv(hostname=f"running-stack-{os.getpid()}@%h", concurrency=2),
-            _environment(
-                DJANGO_SETTINGS_MODULE="monolith.settings.test",
-                DATABASE_URL=_database_url(),
-                CELERY_BROKER_URL=broker_url,
-                CARRIER_API_URL=sandbox_url,
-                # No processing service in this stack: invoice jobs on payment stay in the
-                # outbox, and never reach a processing service someone else runs on 8001.
-                PROCESSING_API_URL=f"http://127.0.0.1:{free_port()}",
-                INBOX_RETRY_BASE_SECONDS="0.2",
-                # Its metrics, summed over the main process and the pool's two children.
-                TESSERA_WORKER_METRICS_PORT=str(worker_metrics_port),
-                PROMETHEUS_MULTIPROC_DIR=str(logs / "worker-metrics"),
-                **dict(worker_environment or {}),
-            ),
-            logs,
-        )
-        stop_all.callback(worker.stop)
+        workers = []
+        for number in range(1, workers_count + 1):
+            name = "worker" if workers_count == 1 else f"worker-{number}"
+            metrics_port = free_port()
+            worker = StackProcess(
+                name,
+                monolith_worker_argv(hostname=f"{name}-{os.getpid()}@%h", concurrency=2),
+                _environment(
+                    DJANGO_SETTINGS_MODULE="monolith.settings.test",
+                    # Named, so a test can tell this worker's database sessions apart.
+                    DATABASE_URL=f"{_database_url()}?application_name=tessera-{name}",
+                    CELERY_BROKER_URL=broker_url,
+                    CARRIER_API_URL=sandbox_url,
+                    # No processing service in this stack: invoice jobs on payment stay in the
+                    # outbox, and never reach a processing service someone else runs on 8001.
+                    PROCESSING_API_URL=f"http://127.0.0.1:{free_port()}",
+                    INBOX_RETRY_BASE_SECONDS="0.2",
+                    # Its metrics, summed over the main process and the pool's two children.
+                    TESSERA_WORKER_METRICS_PORT=str(metrics_port),
+                    PROMETHEUS_MULTIPROC_DIR=str(logs / f"{name}-metrics"),
+                    **dict(worker_environment or {}),
+                ),
+                logs,
+            )
+            stop_all.callback(worker.stop)
+            workers.append((worker, metrics_port))
         sandbox.wait_ready(lambda: _http_ok(f"{sandbox_url}/healthz"))
         functions.wait_ready(lambda: _http_ok(f"{functions_url}/readyz"))
-        worker.wait_ready(lambda: _consumers_on(broker_url, *queues))
+        for worker, _ in workers:
+            worker.wait_ready(lambda: _consumers_on(broker_url, *queues, count=workers_count))
         yield RunningStack(
             broker_url=broker_url,
             functions_url=functions_url,
             sandbox_url=sandbox_url,
-            worker_metrics_url=f"http://127.0.0.1:{worker_metrics_port}/metrics",
+            worker_metrics_urls=tuple(f"http://127.0.0.1:{port}/metrics" for _, port in workers),
             sandbox_environment=sandbox_environment,
-            processes=(sandbox, functions, worker),
+            processes=(sandbox, functions, *(worker for worker, _ in workers)),
+            workers=tuple(worker for worker, _ in workers),
         )

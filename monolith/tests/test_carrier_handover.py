@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from monolith import celery_app
-from monolith.inbox.services import inbox_event_record
+from monolith.inbox.intake import inbox_envelopes_take
 from monolith.orders.models import Order
 from monolith.orders.state_machine import OrderStatus
 
@@ -57,7 +57,7 @@ def test_staff_fulfilment_hands_the_order_to_the_carrier_after_commit(
 ) -> None:
     order = make_order((product, 1))
     with django_capture_on_commit_callbacks(execute=True):
-        inbox_event_record(raw=payment_event(order.payment))
+        inbox_envelopes_take([payment_event(order.payment)])
     client = Client()
     client.force_login(staff_user)
 

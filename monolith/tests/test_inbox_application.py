@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from monolith import celery_app
+from monolith.inbox.intake import inbox_envelopes_take
 from monolith.inbox.models import InboxEvent, InboxStatus
-from monolith.inbox.services import InboxRecordResult, inbox_event_record
+from monolith.inbox.services import inbox_stuck_sweep
+from monolith.jobs.models import JobKind, ProcessingJob
 from monolith.orders.models import Order, PaymentStatus
 from monolith.orders.services import order_mark_fulfilled
 from monolith.orders.state_machine import OrderStatus
@@ -20,24 +23,29 @@ from .webhook_envelopes import payment_event, refund_event, shipment_event
 
 pytestmark = pytest.mark.django_db
 
-Receive = Callable[[bytes], InboxRecordResult]
+
+@dataclass(frozen=True)
+class Received:
+    event: InboxEvent
+    duplicate: bool
+
+
+Receive = Callable[[bytes], Received]
+
+
+def _stored(raw: bytes) -> InboxEvent:
+    envelope = json.loads(raw)
+    return InboxEvent.objects.get(source=envelope["source"], event_id=envelope["event_id"])
 
 
 @pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Run inbox tasks in-process: the rules are under test here, the worker elsewhere."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+def receive(django_capture_on_commit_callbacks) -> Receive:
+    """Take one envelope into the inbox as the consumer does (a batch of one)."""
 
-
-@pytest.fixture
-def receive(eager_tasks: None, django_capture_on_commit_callbacks) -> Receive:
-    """Record an envelope as the consumer does, and run what is scheduled after commit."""
-
-    def deliver(raw: bytes) -> InboxRecordResult:
+    def deliver(raw: bytes) -> Received:
         with django_capture_on_commit_callbacks(execute=True):
-            return inbox_event_record(raw=raw)
+            outcome = inbox_envelopes_take([raw])
+        return Received(event=_stored(raw), duplicate=outcome.duplicates == 1)
 
     return deliver
 
@@ -57,7 +65,7 @@ def _last_cause(order: Order) -> str:
     return transition.cause
 
 
-def _event(result: InboxRecordResult) -> InboxEvent:
+def _event(result: Received) -> InboxEvent:
     return InboxEvent.objects.get(pk=result.event.pk)
 
 
@@ -168,21 +176,92 @@ def test_unknown_event_type_is_stored_and_ignored(receive: Receive, order: Order
     assert _reloaded(order).status == OrderStatus.PENDING_PAYMENT
 
 
-def test_failing_event_is_retried_with_backoff_then_dead_lettered(
+def test_failing_event_is_retried_by_the_sweep_after_its_backoff_then_dead_lettered(
     receive: Receive,
     settings,
     product,
 ) -> None:
     settings.INBOX_MAX_ATTEMPTS = 3
+    settings.INBOX_RETRY_BASE_SECONDS = 3600
     paid_elsewhere = make_order((product, 1))
     raw = shipment_event(paid_elsewhere, event_type="shipment.in_transit")
 
     result = receive(raw)  # a pending order cannot ship: every attempt fails
 
     event = _event(result)
+    assert event.status == InboxStatus.FAILED
+    assert event.attempts == 1
+    assert event.last_error.startswith("InvalidTransition: An order that is pending payment")
+    assert inbox_stuck_sweep() == []  # its backoff (an hour) has not passed
+    settings.INBOX_RETRY_BASE_SECONDS = 0
+    assert inbox_stuck_sweep() == [event.pk]
+    assert inbox_stuck_sweep() == [event.pk]
+    event = _event(result)
     assert event.status == InboxStatus.DEAD_LETTERED
     assert event.attempts == 3
-    assert event.last_error.startswith("InvalidTransition: An order that is pending payment")
+    assert inbox_stuck_sweep() == []
+
+
+def test_a_batch_applies_each_orders_events_in_the_order_they_were_received(
+    order: Order, product, django_capture_on_commit_callbacks
+) -> None:
+    other = make_order((product, 1))
+    refund_first = refund_event(order.payment)  # sent before its payment: out of order
+    payment = payment_event(order.payment)
+    batch = [payment_event(other.payment), refund_first, b"not an envelope", payment, payment]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = inbox_envelopes_take(batch)
+
+    assert outcome.invalid == [2]
+    assert outcome.recorded == 3
+    assert outcome.duplicates == 1  # the payment, twice in the batch
+    assert outcome.outcomes == {InboxStatus.APPLIED: 2, InboxStatus.PARKED: 1}
+    # The parked refund was applied by its payment, in the same transaction.
+    assert _stored(refund_first).status == InboxStatus.APPLIED
+    assert _stored(payment).duplicate_hits == 1
+    assert _reloaded(order).status == OrderStatus.REFUNDED
+    assert _reloaded(other).status == OrderStatus.PAID
+
+
+def _queued_after_commit(callback: Callable[[], object]) -> tuple[str, tuple[object, ...]] | None:
+    """The task name and arguments an enqueue_after_commit callback will queue, if it is one."""
+    if callback.__qualname__ != "enqueue_after_commit.<locals>.enqueue":
+        return None
+    cells = dict(zip(callback.__code__.co_freevars, callback.__closure__ or (), strict=True))
+    return cells["task_name"].cell_contents, cells["args"].cell_contents
+
+
+def test_a_batch_of_payments_queues_one_task_to_submit_all_their_invoices(
+    order: Order, product, django_capture_on_commit_callbacks
+) -> None:
+    other = make_order((product, 1))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        inbox_envelopes_take([payment_event(order.payment), payment_event(other.payment)])
+
+    invoices = ProcessingJob.objects.filter(kind=JobKind.INVOICE_PDF)
+    assert set(invoices.values_list("subject_reference", flat=True)) == {order.number, other.number}
+    queued = [task for task in map(_queued_after_commit, callbacks) if task is not None]
+    assert len(queued) == 1
+    task_name, arguments = queued[0]
+    assert task_name == "jobs.processing_jobs_submit"
+    assert arguments == (list(invoices.order_by("pk").values_list("pk", flat=True)),)
+
+
+def test_an_event_that_fails_in_a_batch_does_not_undo_the_others(
+    order: Order, product, django_capture_on_commit_callbacks
+) -> None:
+    pending = make_order((product, 1))
+    cannot_ship = shipment_event(pending, event_type="shipment.in_transit")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = inbox_envelopes_take([cannot_ship, payment_event(order.payment)])
+
+    assert outcome.outcomes == {InboxStatus.FAILED: 1, InboxStatus.APPLIED: 1}
+    assert _stored(cannot_ship).status == InboxStatus.FAILED
+    assert _reloaded(pending).status == OrderStatus.PENDING_PAYMENT
+    assert _reloaded(order).status == OrderStatus.PAID
 
 
 def test_staff_replay_a_dead_lettered_event_from_the_admin(

@@ -1,17 +1,24 @@
 """A burst of ~2,000 signed webhooks, 10 % duplicates and 10 % out of order, end to end.
 
 The sandbox's burst mode sends them to the real functions server, which queues them on the
-machine's RabbitMQ; a real monolith worker records and applies them in PostgreSQL. Every
-unique event must be recorded once and applied once, nothing lost, and every order must end
-in its right state: paid, or refunded when a refund was sent (ahead of its payment).
+machine's RabbitMQ; real monolith workers (one, or two sharing the queue) record and apply
+them in PostgreSQL, in batches. Every unique event must be recorded once and applied once,
+nothing lost, and every order must end in its right state: paid, or refunded when a refund
+was sent (ahead of its payment) — also when a worker is killed in the middle of a batch.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -54,42 +61,39 @@ def _wait_until_settled(stack: RunningStack, *, unique_events: int) -> float:
     )
 
 
-def test_burst_of_webhooks_is_applied_exactly_once_with_nothing_lost(
-    running_stack: RunningStack, tmp_path
-) -> None:
-    orders = _orders(CHECKOUTS)
-    amount_minor = int(orders[0].payment.amount * 100)
-
+def _burst(running_stack: RunningStack, orders: list[Order], folder: Any) -> dict[str, Any]:
     report = running_stack.burst(
         [order.payment.reference for order in orders],
-        amount_minor=amount_minor,
+        amount_minor=int(orders[0].payment.amount * 100),
         concurrency=16,
         duplicates_percent=10,
         out_of_order_percent=10,
         seed=20261123,
-        folder=tmp_path,
+        folder=folder,
     )
-
     # The sender got a 202 for everything, each after the broker confirmed it.
     assert report["failed"] == 0, report
     assert report["acknowledged"] == report["sent"] >= 1900, report
-    unique_events = report["unique_events"]
-    refunds_sent = unique_events - CHECKOUTS
+    refunds_sent = report["unique_events"] - len(orders)
     assert 100 < refunds_sent < 250, report  # ~10 % out of order, or the test proves nothing
-    assert report["sent"] - unique_events > 100, report  # ~10 % duplicates
+    assert report["sent"] - report["unique_events"] > 100, report  # ~10 % duplicates
+    return report
 
-    _wait_until_settled(running_stack, unique_events=unique_events)
 
-    # Recorded once each, none lost, every one applied (refunds after their payment).
+def _assert_exactly_once(orders: list[Order], report: dict[str, Any]) -> int:
+    """Recorded once each, none lost, every one applied; each order's steps taken once.
+    Returns the duplicate hits counted."""
+    unique_events = report["unique_events"]
+    refunds_sent = unique_events - len(orders)
     inbox = InboxEvent.objects.all()
     assert inbox.count() == unique_events
     assert set(inbox.values_list("status", flat=True)) == {InboxStatus.APPLIED}
     assert inbox.filter(type="charge.refunded").count() == refunds_sent
-    # Every duplicate was seen as one; retries of a delivery that was in fact queued add more.
-    duplicate_hits = inbox.aggregate(total=Sum("duplicate_hits"))["total"]
+    # Every duplicate was seen as one; retries of a delivery that was in fact queued, and
+    # redeliveries of a killed worker's batch, add more.
+    duplicate_hits: int = inbox.aggregate(total=Sum("duplicate_hits"))["total"]
     assert duplicate_hits >= report["sent"] - unique_events
 
-    # Every order in its right final state, each step taken exactly once.
     refunded_references = set(
         inbox.filter(type="charge.refunded").values_list("subject", flat=True)
     )
@@ -104,12 +108,25 @@ def test_burst_of_webhooks_is_applied_exactly_once_with_nothing_lost(
     }
     assert final == expected
     steps = OrderTransition.objects.filter(order__in=orders).exclude(from_status=F("to_status"))
-    assert steps.filter(to_status=OrderStatus.PAID).count() == CHECKOUTS
+    assert steps.filter(to_status=OrderStatus.PAID).count() == len(orders)
     assert steps.filter(to_status=OrderStatus.REFUNDED).count() == refunds_sent
+    return duplicate_hits
 
-    # The worker's metrics tell the same story, summed over its main process and its pool.
+
+@pytest.mark.parametrize("running_stack", [{"workers": 1}, {"workers": 2}], indirect=True)
+def test_burst_of_webhooks_is_applied_exactly_once_with_nothing_lost(
+    running_stack: RunningStack, tmp_path
+) -> None:
+    orders = _orders(CHECKOUTS)
+
+    report = _burst(running_stack, orders, tmp_path)
+    _wait_until_settled(running_stack, unique_events=report["unique_events"])
+    duplicate_hits = _assert_exactly_once(orders, report)
+
+    # The workers' metrics tell the same story, summed over their main processes and pools.
     # (Parked and failed are not fixed: how many refunds overtook their payment, and how many
     # attempts met a lock and were retried, depends on timing; none may end dead-lettered.)
+    unique_events = report["unique_events"]
     outcomes = {
         "recorded": unique_events,
         "duplicate": duplicate_hits,
@@ -118,19 +135,85 @@ def test_burst_of_webhooks_is_applied_exactly_once_with_nothing_lost(
     }
     # Counted just after each commit: the last count may land a moment after the rows.
     wait_until(
-        lambda: _inbox_outcomes(running_stack.worker_metrics_url, "payments", outcomes) == outcomes,
+        lambda: (
+            _inbox_outcomes(running_stack.worker_metrics_urls, "payments", outcomes) == outcomes
+        ),
         timeout=10,
-        what=f"the worker's inbox metrics to read {outcomes}",
+        what=f"the workers' inbox metrics to read {outcomes}",
     )
     running_stack.check_alive()
 
 
-def _inbox_outcomes(metrics_url: str, source: str, outcomes: dict[str, int]) -> dict[str, int]:
-    """tessera_inbox_events_total for ``source``, for each outcome asked (0 when absent)."""
-    samples = {
-        sample.labels["outcome"]: int(sample.value)
-        for family in text_string_to_metric_families(httpx.get(metrics_url, timeout=5).text)
-        for sample in family.samples
-        if sample.name == "tessera_inbox_events_total" and sample.labels["source"] == source
-    }
-    return {outcome: samples.get(outcome, 0) for outcome in outcomes}
+@contextmanager
+def _order_locked(order: Order) -> Iterator[None]:
+    """Hold the order's row lock from a connection of its own, as a long checkout would."""
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+    ) as locker:
+        locker.execute("SELECT id FROM orders_order WHERE id = %s FOR UPDATE", [order.pk])
+        yield
+        locker.rollback()
+
+
+def _workers_waiting_on_a_lock() -> set[str]:
+    """The application names of the workers whose database session waits on a row lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT application_name FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND application_name LIKE 'tessera-worker-%%'"
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.parametrize("running_stack", [{"workers": 2, "INBOX_BATCH_SIZE": "50"}], indirect=True)
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_applies_nothing_twice(
+    running_stack: RunningStack, tmp_path
+) -> None:
+    orders = _orders(CHECKOUTS)
+    report: dict[str, Any] = {}
+    with _order_locked(orders[0]):
+        # The burst runs on; a worker whose batch reaches the locked order waits on it, in
+        # the middle of its batch's transaction (its events inserted, some applied).
+        sender = threading.Thread(
+            target=lambda: report.update(_burst(running_stack, orders, tmp_path)), daemon=True
+        )
+        sender.start()
+        wait_until(
+            lambda: bool(_workers_waiting_on_a_lock()),
+            timeout=120,
+            what="a worker waiting on the locked order, mid-batch",
+        )
+        name = sorted(_workers_waiting_on_a_lock())[0].removeprefix("tessera-")
+        victim = next(worker for worker in running_stack.workers if worker.name == name)
+        victim.kill()
+    # The lock is released: the killed worker's transaction is rolled back by PostgreSQL, and
+    # the broker hands its unacknowledged batch to the other worker.
+    sender.join(timeout=300)
+    assert report, "the burst did not finish"
+    _wait_until_settled(running_stack, unique_events=report["unique_events"])
+    _assert_exactly_once(orders, report)
+    running_stack.check_alive()
+
+
+def _inbox_outcomes(
+    metrics_urls: tuple[str, ...], source: str, outcomes: dict[str, int]
+) -> dict[str, int]:
+    """tessera_inbox_events_total for ``source``, summed over the workers, for each outcome
+    asked (0 when absent)."""
+    totals = dict.fromkeys(outcomes, 0)
+    for metrics_url in metrics_urls:
+        for family in text_string_to_metric_families(httpx.get(metrics_url, timeout=5).text):
+            for sample in family.samples:
+                outcome = sample.labels.get("outcome")
+                if (
+                    sample.name == "tessera_inbox_events_total"
+                    and sample.labels.get("source") == source
+                    and outcome in totals
+                ):
+                    totals[outcome] += int(sample.value)
+    return totals

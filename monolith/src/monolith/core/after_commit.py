@@ -10,12 +10,18 @@ for (the processing-jobs outbox's pending rows, the inbox's stuck events).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# Inside enqueues_batched(): the items each list-taking task will be queued with.
+_batched: ContextVar[dict[str, list[Any]] | None] = ContextVar("enqueues_batched", default=None)
 
 
 def _task(name: str) -> Any:
@@ -38,3 +44,34 @@ def enqueue_after_commit(task_name: str, *args: Any) -> None:
             logger.exception("could not queue %s%r; its sweep will pick it up", task_name, args)
 
     transaction.on_commit(enqueue)
+
+
+def enqueue_item_after_commit(task_name: str, item: Any) -> None:
+    """After commit, queue the task ``task_name`` (which takes a list) for ``item``.
+
+    Inside ``enqueues_batched()`` the items are gathered and the task is queued once with all
+    of them: a batch of webhooks that marks 100 orders paid queues one invoice submission,
+    not 100.
+    """
+    batched = _batched.get()
+    if batched is None:
+        enqueue_after_commit(task_name, [item])
+    else:
+        batched.setdefault(task_name, []).append(item)
+
+
+@contextmanager
+def enqueues_batched() -> Iterator[None]:
+    """Gather the block's ``enqueue_item_after_commit`` calls into one task per name.
+
+    Use it inside the transaction: the tasks are queued after that transaction commits, and a
+    block left by an exception queues nothing (its transaction rolls back too).
+    """
+    gathered: dict[str, list[Any]] = {}
+    token = _batched.set(gathered)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    for task_name, items in gathered.items():
+        enqueue_after_commit(task_name, items)

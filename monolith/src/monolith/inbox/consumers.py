@@ -2,27 +2,31 @@
 
 The webhook functions publish envelopes as plain JSON (no Celery task wrapping), so the
 monolith's worker drains the queue with its own kombu consumer, started by Celery's
-bootsteps next to the task consumer. Each message is recorded in the inbox in one
-transaction and acknowledged only after that commit: a crash in between redelivers it,
-and the inbox's unique (source, event id) makes the redelivery harmless.
+bootsteps next to the task consumer. It takes envelopes in batches: each batch is recorded
+and applied in one transaction (intake.py) and acknowledged only after that commit, so a
+crash in between redelivers it, and the inbox's unique (source, event id) makes the
+redelivery harmless.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
-import msgspec
 from celery import bootsteps
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connections,
+)
 from kombu import Consumer, Exchange, Message, Queue
 from kombu.transport.virtual import Channel
 from tessera_contract.messaging import WEBHOOK_QUEUE
-from tessera_contract.models.base import TraceContext
-from tessera_contract.telemetry import traced_span, tracing_enabled
-
-from .events import InvalidPayloadError
+from tessera_contract.telemetry import traced_span
 
 logger = logging.getLogger(__name__)
 
@@ -33,141 +37,135 @@ def webhook_queue() -> Queue:
     return Queue(WEBHOOK_QUEUE, exchange, routing_key=WEBHOOK_QUEUE, durable=True)
 
 
-class _EnvelopeTrace(msgspec.Struct):
-    trace: TraceContext | None = None
+class _Batch:
+    """The envelopes the consumer holds, taken into the inbox together.
 
-
-def _envelope_trace(raw: bytes) -> tuple[str | None, str | None]:
-    """The envelope's W3C trace context, read without decoding the rest of it."""
-    try:
-        trace = msgspec.json.decode(raw, type=_EnvelopeTrace).trace
-    except msgspec.DecodeError:
-        return None, None  # not an envelope: the handler rejects it, in a trace of its own
-    if trace is None:
-        return None, None
-    return trace.traceparent, trace.tracestate if isinstance(trace.tracestate, str) else None
-
-
-def webhook_message_handle(message: Message) -> None:
-    """Record one envelope, then acknowledge; reject what can never be recorded.
-
-    With tracing on, the recording runs in a consumer span that continues the envelope's trace
-    (the webhook function's span), so its SQL and the apply task it queues join that trace.
+    Full at INBOX_BATCH_SIZE (the prefetch, so the broker never hands more than one batch),
+    or taken by the worker's timer every INBOX_BATCH_WAIT_SECONDS, so a quiet queue's
+    envelope does not wait for company. The lock matters where the timer runs in a thread
+    of its own (transports without an event loop, the embedded filesystem broker).
     """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._messages: list[Message] = []
+        self._lock = threading.Lock()
+
+    def add(self, message: Message) -> None:
+        with self._lock:
+            self._messages.append(message)
+            if len(self._messages) >= self._size:
+                self._take_locked()
+
+    def take(self) -> None:
+        with self._lock:
+            if self._messages:
+                self._take_locked()
+
+    def _take_locked(self) -> None:
+        messages, self._messages = self._messages, []
+        webhook_messages_take(messages)
+
+
+def _raw(message: Message) -> bytes:
     body = message.body
-    raw = body if isinstance(body, bytes) else (body or "").encode()
-    traceparent, tracestate = _envelope_trace(raw) if tracing_enabled() else (None, None)
-    with traced_span(
-        "tessera.webhooks process",
-        traceparent=traceparent,
-        tracestate=tracestate,
-        kind="consumer",
-        attributes={"messaging.destination.name": WEBHOOK_QUEUE},
-    ):
-        _webhook_message_record(message, raw)
+    return body if isinstance(body, bytes) else (body or "").encode()
 
 
-def _webhook_message_record(message: Message, raw: bytes) -> None:
-    from .metrics import inbox_outcome_count
-    from .services import inbox_event_record
+def webhook_messages_take(messages: list[Message]) -> None:
+    """Take envelopes into the inbox in one transaction, then acknowledge each.
+
+    Nothing is acknowledged before the commit: a worker killed mid-batch leaves every
+    envelope on the queue, and their redelivery finds what did commit as duplicates. A
+    message that is not an envelope is rejected (redelivering it would fail for ever).
+    While the database is unreachable the whole batch goes back to the queue; any other
+    database error is narrowed down envelope by envelope, so one that can never be stored
+    is rejected (and logged) instead of holding back the rest.
+    """
+    from .intake import inbox_envelopes_take
 
     # The consumer is long-lived: drop a connection the database closed or that outlived
     # CONN_MAX_AGE, as Django does around each request.
     close_old_connections()
     try:
-        result = inbox_event_record(raw=raw)
-    except InvalidPayloadError as error:
-        # Not an envelope: redelivering it would fail the same way for ever.
-        logger.error("rejecting a message that is not a webhook envelope: %s", error)
-        inbox_outcome_count(source="unknown", outcome="rejected")
-        message.reject()
+        with traced_span(
+            "tessera.webhooks receive",
+            kind="consumer",
+            attributes={
+                "messaging.destination.name": WEBHOOK_QUEUE,
+                "messaging.batch.message_count": len(messages),
+            },
+        ):
+            outcome = inbox_envelopes_take([_raw(message) for message in messages])
+    except (OperationalError, InterfaceError):
+        logger.exception("the database is unreachable: %d envelope(s) stay queued", len(messages))
+        for message in messages:
+            message.requeue()
         return
     except DatabaseError:
-        logger.exception("could not record a webhook envelope; it stays on the queue")
-        message.requeue()
-        return
-    if result.duplicate:
-        logger.info("duplicate webhook %s recorded, not applied again", result.event)
-    message.ack()
-
-
-def _inbox_sweep_queue() -> None:
-    """Queue the sweep, unless apply tasks are still waiting on the task queue.
-
-    Runs on the worker's timer in its main process: it only publishes; the sweep itself runs
-    in the pool like any other database work. While a backlog waits (a burst), a `received`
-    row older than the grace period is usually queued, not lost: sweeping then would only add
-    duplicate tasks to the backlog, so the sweep waits until the queue has drained.
-    """
-    from .tasks import inbox_stuck_sweep
-
-    try:
-        backlog = task_queue_backlog(inbox_stuck_sweep.app)
-        if backlog:
-            logger.info("inbox sweep postponed: %d task(s) still waiting", backlog)
-            return
-        inbox_stuck_sweep.delay()
-    except Exception:
-        # A broker hiccup must not kill the timer; the next tick tries again.
-        logger.exception("could not queue the inbox sweep")
-
-
-def task_queue_backlog(app: Any) -> int:
-    """Messages ready on the default task queue (0 where the transport cannot tell)."""
-    with app.connection_for_read() as connection:
-        try:
-            _, waiting, _ = connection.default_channel.queue_declare(
-                queue=app.conf.task_default_queue, passive=True
+        if len(messages) > 1:
+            logger.exception(
+                "a batch of %d envelopes failed; taking them one by one", len(messages)
             )
-        except connection.channel_errors:
-            return 0  # not declared yet: nothing waits on it
-    return int(waiting or 0)
+            for message in messages:
+                webhook_messages_take([message])
+            return
+        logger.exception(
+            "an envelope the inbox cannot store, rejected: %r", _raw(messages[0])[:2000]
+        )
+        messages[0].reject()
+        return
+    invalid = set(outcome.invalid)
+    for position, message in enumerate(messages):
+        if position in invalid:
+            message.reject()
+        else:
+            message.ack()
 
 
 class WebhookInboxConsumerStep(bootsteps.ConsumerStep):
     """Adds the `tessera.webhooks` consumer to every worker of the monolith's Celery app.
 
-    The same worker also sweeps the inbox: every INBOX_SWEEP_INTERVAL_SECONDS its timer queues
-    the `inbox.inbox_stuck_sweep` task, which re-queues events whose application was lost.
-    The worker's own timer rather than celery beat: no extra process to deploy and keep
-    single, and the sweep is idempotent, so several workers sweeping is harmless.
+    Envelopes are taken into the inbox in batches (see _Batch); several workers share the
+    queue, each with batches of its own, and the inbox's unique (source, event id) and row
+    locks keep every event applied once.
     """
 
-    _sweep_timer: Any = None
+    _batch: _Batch | None = None
+    _batch_timer: Any = None
 
     def start(self, c: Any) -> None:
         super().start(c)
-        interval = settings.INBOX_SWEEP_INTERVAL_SECONDS
-        if interval > 0 and c.timer is not None:
-            self._sweep_timer = c.timer.call_repeatedly(interval, _inbox_sweep_queue)
+        wait = settings.INBOX_BATCH_WAIT_SECONDS
+        if self._batch is not None and c.timer is not None:
+            self._batch_timer = c.timer.call_repeatedly(wait, self._batch.take)
 
     def stop(self, c: Any) -> None:
-        self._sweep_timer_cancel()
+        self._batch_timer_cancel()
         super().stop(c)
 
-    def _sweep_timer_cancel(self) -> None:
-        if self._sweep_timer is not None:
-            self._sweep_timer.cancel()
-            self._sweep_timer = None
+    def _batch_timer_cancel(self) -> None:
+        if self._batch_timer is not None:
+            self._batch_timer.cancel()
+            self._batch_timer = None
 
     def get_consumers(self, channel: Channel) -> list[Consumer]:
+        size = settings.INBOX_BATCH_SIZE
+        self._batch = _Batch(size)
         return [
             Consumer(
                 channel,
                 queues=[webhook_queue()],
-                on_message=webhook_message_handle,
+                on_message=self._batch.add,
                 accept=["json"],
-                # One at a time: this consumer runs in the worker's main loop, which also
-                # hands tasks to the pool. With 10 prefetched envelopes always waiting in a
-                # burst, the loop recorded without pause and the pool sat idle (44 events
-                # applied in two minutes of a 20,000-event burst); with 1, recording and
-                # applying interleave.
-                prefetch_count=1,
+                # One batch in hand at most: the rest of a burst stays on the broker, where
+                # another worker can take it.
+                prefetch_count=size,
             )
         ]
 
     def shutdown(self, c: Any) -> None:
-        self._sweep_timer_cancel()
+        self._batch_timer_cancel()
         super().shutdown(c)
         connections.close_all()
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import msgspec
 from tessera_contract.models.base import EventId, Timestamp, TraceContext
 from tessera_contract.models.carrier import CARRIER_EVENT_TYPES, CarrierEvent
-from tessera_contract.models.codec import InvalidPayloadError, payload_decode
+from tessera_contract.models.codec import InvalidPayloadError, PayloadError, payload_decode
 from tessera_contract.models.payments import PAYMENT_EVENT_TYPES, PaymentEvent
 from tessera_contract.webhooks import (
     UnsupportedEventTypeError,
@@ -44,7 +44,7 @@ def received_envelope_decode(raw: bytes) -> ReceivedEnvelope:
     """Decode a message off ``tessera.webhooks``.
 
     Known event types are validated in full against the contract's WebhookEnvelope; raises
-    InvalidPayloadError for anything that is not an envelope.
+    PayloadError (malformed JSON, or not a valid envelope) for anything that is not one.
     """
     envelope: ReceivedEnvelope = payload_decode(raw, ReceivedEnvelope)
     if envelope.is_known_type:
@@ -68,6 +68,7 @@ def inbox_payload_decode(
 __all__ = [
     "InboxEventPayload",
     "InvalidPayloadError",
+    "PayloadError",
     "ReceivedEnvelope",
     "inbox_payload_decode",
     "received_envelope_decode",

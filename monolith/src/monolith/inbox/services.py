@@ -1,19 +1,19 @@
-"""Writes to the webhook inbox: record a queued envelope once, apply it to its order once.
+"""Applying webhook events from the inbox to their orders, once each.
 
-Recording and applying are separate steps. The consumer records in one short transaction
-and acknowledges the broker message only after it committed; applying runs as a Celery task
-scheduled after that commit, so a slow or failing order update never holds the queue.
+The consumer takes envelopes in batches (intake.py): it records them and applies the new ones
+in the same transaction, and acknowledges the broker only after that committed. Each event is
+applied in a savepoint of its own, so one that fails is noted (and retried by the sweep after
+its backoff) without undoing the rest of its batch.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from tessera_contract.models.carrier import (
     ShipmentDeliveredEvent,
@@ -25,8 +25,8 @@ from tessera_contract.models.payments import (
     PaymentIntentPaymentFailedEvent,
     PaymentIntentSucceededEvent,
 )
+from tessera_contract.telemetry import traced_span
 
-from monolith.core.after_commit import enqueue_after_commit
 from monolith.orders.models import Order, Payment
 from monolith.orders.services import (
     order_mark_delivered,
@@ -38,28 +38,17 @@ from monolith.orders.services import (
 )
 from monolith.orders.state_machine import PAYMENT_TAKEN_STATUSES, OrderStatus
 
-from .events import InboxEventPayload, inbox_payload_decode, received_envelope_decode
+from .events import InboxEventPayload, inbox_payload_decode
 from .metrics import inbox_outcome_count
 from .models import InboxEvent, InboxStatus
 
 logger = logging.getLogger(__name__)
 
-# Queued by name (core/after_commit.py): the tasks module imports this one.
-APPLY_TASK = "inbox.inbox_event_apply"
+SWEEP_TASK = "inbox.inbox_stuck_sweep"
 
 
-@dataclass(frozen=True)
-class InboxRecordResult:
-    event: InboxEvent
-    duplicate: bool
-
-
-def _inbox_apply_schedule(event_id: int) -> None:
-    # A lost enqueue leaves the event received; the stuck sweep applies it.
-    enqueue_after_commit(APPLY_TASK, event_id)
-
-
-def _subject_of(payload: InboxEventPayload | None) -> str:
+def inbox_subject_of(payload: InboxEventPayload | None) -> str:
+    """The payment reference or order number an event is about (how its order is found)."""
     if payload is None:
         return ""
     if isinstance(payload, PaymentIntentSucceededEvent | PaymentIntentPaymentFailedEvent):
@@ -71,74 +60,60 @@ def _subject_of(payload: InboxEventPayload | None) -> str:
     return payload.data.order_reference
 
 
-def inbox_event_record(*, raw: bytes) -> InboxRecordResult:
-    """Store a queued webhook envelope once, and schedule its application after commit.
+def inbox_event_take(*, event: InboxEvent, continue_trace: bool = True) -> str:
+    """Apply a locked, applicable event to its order, or note why it failed; return its status.
 
-    A second delivery of the same (source, event id) is counted as a duplicate hit and not
-    applied again. Raises the contract's InvalidPayloadError for a message that is not an
-    envelope (the caller rejects it: redelivering it would never help).
+    Call it inside a transaction holding the event's row lock (select_for_update). The order
+    update runs in a savepoint: when it raises, only its own changes roll back, the attempt is
+    counted, and the sweep tries again after the backoff (dead-lettered after
+    INBOX_MAX_ATTEMPTS). Its span continues the webhook's trace, or with ``continue_trace``
+    False is a child of the caller's span (the consumer's, which already continues it).
     """
-    envelope = received_envelope_decode(raw)
-    payload = inbox_payload_decode(
-        source=envelope.source, type=envelope.type, payload=envelope.payload
-    )
-    tracestate = envelope.trace.tracestate
-    try:
-        with transaction.atomic():
-            event = InboxEvent.objects.create(
-                source=envelope.source,
-                event_id=envelope.event_id,
-                type=envelope.type,
-                received_at=envelope.received_at,
-                payload=envelope.payload,
-                traceparent=envelope.trace.traceparent,
-                tracestate=tracestate if isinstance(tracestate, str) else "",
-                subject=_subject_of(payload),
-            )
-            _inbox_apply_schedule(event.pk)
-    except IntegrityError:
-        with transaction.atomic():
-            InboxEvent.objects.filter(source=envelope.source, event_id=envelope.event_id).update(
-                duplicate_hits=F("duplicate_hits") + 1, updated_at=timezone.now()
-            )
-            event = InboxEvent.objects.get(source=envelope.source, event_id=envelope.event_id)
-            if event.status == InboxStatus.RECEIVED:
-                # A redelivery after the first scheduling was lost (the worker died between
-                # commit and publish): schedule again; applying is idempotent.
-                _inbox_apply_schedule(event.pk)
-        inbox_outcome_count(source=envelope.source, outcome="duplicate")
-        return InboxRecordResult(event=event, duplicate=True)
-    inbox_outcome_count(source=envelope.source, outcome="recorded")
-    return InboxRecordResult(event=event, duplicate=False)
+    with traced_span(
+        "run/inbox.inbox_event_apply",
+        traceparent=(event.traceparent or None) if continue_trace else None,
+        tracestate=(event.tracestate or None) if continue_trace else None,
+        attributes={"tessera.inbox.event": str(event)},
+    ):
+        try:
+            with transaction.atomic():
+                outcome, payload = _apply_locked(event)
+        except Exception as error:
+            # Any error of the order update: the savepoint undid it; record it for staff.
+            _failure_note(event, error)
+            return str(event.status)
+    if outcome == InboxStatus.APPLIED and isinstance(payload, PaymentIntentSucceededEvent):
+        _parked_unpark(payment_reference=event.subject)
+    return outcome
 
 
-@transaction.atomic
-def inbox_event_apply(*, inbox_event_id: int) -> InboxEvent:
-    """Apply one recorded event to its order through the order services, at most once.
-
-    Events already applied, ignored or dead-lettered are left alone, so a task delivered twice
-    does nothing the second time. Raises whatever the order update raised; the caller
-    records the failure (inbox_event_failure_record) and retries.
-    """
-    event = InboxEvent.objects.select_for_update().get(pk=inbox_event_id)
-    if event.status not in {InboxStatus.RECEIVED, InboxStatus.FAILED, InboxStatus.PARKED}:
-        return event
+def _apply_locked(event: InboxEvent) -> tuple[str, InboxEventPayload | None]:
     payload = inbox_payload_decode(source=event.source, type=event.type, payload=event.payload)
-    event.attempts += 1
     outcome: str
     if payload is None:
         outcome, note = InboxStatus.IGNORED, f"event type {event.type!r} is not handled"
     else:
         outcome, note = _apply(event=event, payload=payload)
+    event.attempts += 1
     event.status = outcome
     event.last_error = note
     if outcome == InboxStatus.APPLIED:
         event.applied_at = timezone.now()
     event.save()
     inbox_outcome_count(source=event.source, outcome=outcome)
-    if outcome == InboxStatus.APPLIED and isinstance(payload, PaymentIntentSucceededEvent):
-        _parked_unpark(payment_reference=event.subject)
-    return event
+    return outcome, payload
+
+
+def _failure_note(event: InboxEvent, error: BaseException) -> None:
+    # The row lost the savepoint's changes: reload what the database holds before counting.
+    event.refresh_from_db(fields=["attempts", "status", "last_error", "applied_at"])
+    event.attempts += 1
+    event.last_error = f"{type(error).__name__}: {error}"[:2000]
+    exhausted = event.attempts >= settings.INBOX_MAX_ATTEMPTS
+    event.status = InboxStatus.DEAD_LETTERED if exhausted else InboxStatus.FAILED
+    event.save(update_fields=["attempts", "last_error", "status", "updated_at"])
+    inbox_outcome_count(source=event.source, outcome=event.status)
+    logger.warning("inbox event %s attempt %d failed: %s", event, event.attempts, error)
 
 
 def _apply(*, event: InboxEvent, payload: InboxEventPayload) -> tuple[str, str]:
@@ -227,11 +202,15 @@ def _shipment_apply(
 
 
 def _parked_unpark(*, payment_reference: str) -> None:
+    """Apply the refunds that overtook this payment, now that it is applied (same transaction)."""
     payment = Payment.objects.get(reference=payment_reference)
     subjects = [payment_reference, payment.provider_payment_id]
-    parked = InboxEvent.objects.filter(status=InboxStatus.PARKED, subject__in=subjects)
-    for event_id in parked.values_list("pk", flat=True):
-        _inbox_apply_schedule(event_id)
+    # skip_locked: a parked row another worker is applying right now is its business.
+    parked = InboxEvent.objects.select_for_update(skip_locked=True).filter(
+        status=InboxStatus.PARKED, subject__in=subjects
+    )
+    for event in parked.order_by("received_at", "id"):
+        inbox_event_take(event=event)
 
 
 def inbox_retry_delay(*, attempts: int) -> timedelta:
@@ -239,63 +218,47 @@ def inbox_retry_delay(*, attempts: int) -> timedelta:
     return timedelta(seconds=settings.INBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
 
 
-@transaction.atomic
-def inbox_event_failure_record(*, inbox_event_id: int, error: BaseException) -> InboxEvent:
-    """Count a failed attempt; after INBOX_MAX_ATTEMPTS the event is dead-lettered."""
-    event = InboxEvent.objects.select_for_update().get(pk=inbox_event_id)
-    event.attempts += 1
-    event.last_error = f"{type(error).__name__}: {error}"[:2000]
-    exhausted = event.attempts >= settings.INBOX_MAX_ATTEMPTS
-    event.status = InboxStatus.DEAD_LETTERED if exhausted else InboxStatus.FAILED
-    event.save(update_fields=["attempts", "last_error", "status", "updated_at"])
-    inbox_outcome_count(source=event.source, outcome=event.status)
-    logger.warning("inbox event %s attempt %d failed: %s", event, event.attempts, error)
-    return event
-
-
-# Rows one sweep re-queues at most; the next sweep takes the rest.
+# Rows one sweep applies at most; the next sweep takes the rest.
 SWEEP_BATCH_SIZE = 500
 
 
 @transaction.atomic
 def inbox_stuck_sweep() -> list[int]:
-    """Queue again the application of events whose scheduled task was lost; return their ids.
+    """Apply the events that wait: failed ones past their backoff, and stray received ones.
 
-    Recording commits the row and then queues its task; a worker that dies in between leaves
-    the row `received` with nothing queued, and a retry the broker lost leaves it `failed`.
-    Rows untouched for INBOX_SWEEP_GRACE_SECONDS (a failed one: plus its backoff) are queued
-    again. Applying is idempotent, so a task that was only slow, not lost, costs one no-op;
-    `updated_at` is bumped so a long queue is not re-queued on every sweep. Parked rows wait
-    on purpose and are left alone.
+    A failed attempt leaves its event `failed`; once its backoff has passed the sweep
+    applies it again. A `received` row untouched for INBOX_SWEEP_GRACE_SECONDS (recorded
+    but never applied, as by an older worker) is applied too. Parked rows wait on purpose
+    (for their payment) and are left alone. Returns the ids it took.
     """
     now = timezone.now()
-    settled_before = now - timedelta(seconds=settings.INBOX_SWEEP_GRACE_SECONDS)
-    waiting = {InboxStatus.RECEIVED, InboxStatus.FAILED}
+    stray_before = now - timedelta(seconds=settings.INBOX_SWEEP_GRACE_SECONDS)
     # skip_locked: a row being applied right now is not stuck, and two workers sweeping at
-    # once never queue the same row twice.
+    # once never take the same row.
     candidates = (
         InboxEvent.objects.select_for_update(skip_locked=True)
-        .filter(status__in=waiting, updated_at__lt=settled_before)
-        .order_by("updated_at")
-        .only("pk", "status", "attempts", "updated_at")[:SWEEP_BATCH_SIZE]
+        .filter(
+            Q(status=InboxStatus.FAILED)
+            | Q(status=InboxStatus.RECEIVED, updated_at__lt=stray_before)
+        )
+        .order_by("subject", "received_at", "id")[:SWEEP_BATCH_SIZE]
     )
-    stuck = [
-        event.pk
+    due = [
+        event
         for event in candidates
         if event.status != InboxStatus.FAILED
-        or event.updated_at < settled_before - inbox_retry_delay(attempts=event.attempts)
+        or event.updated_at <= now - inbox_retry_delay(attempts=event.attempts)
     ]
-    if stuck:
-        InboxEvent.objects.filter(pk__in=stuck).update(updated_at=now)
-        for event_id in stuck:
-            _inbox_apply_schedule(event_id)
-        logger.warning("re-queued %d inbox event(s) whose application was lost", len(stuck))
-    return stuck
+    for event in due:
+        inbox_event_take(event=event)
+    if due:
+        logger.info("the inbox sweep applied %d waiting event(s) again", len(due))
+    return [event.pk for event in due]
 
 
 @transaction.atomic
 def inbox_event_replay(*, inbox_event: InboxEvent) -> InboxEvent:
-    """Staff replay: give a dead-lettered, failed, parked or ignored event a fresh start."""
+    """Staff replay: give a dead-lettered, failed, parked or ignored event a fresh start now."""
     event = InboxEvent.objects.select_for_update().get(pk=inbox_event.pk)
     if event.status == InboxStatus.APPLIED:
         return event
@@ -303,5 +266,5 @@ def inbox_event_replay(*, inbox_event: InboxEvent) -> InboxEvent:
     event.attempts = 0
     event.last_error = ""
     event.save(update_fields=["status", "attempts", "last_error", "updated_at"])
-    _inbox_apply_schedule(event.pk)
+    inbox_event_take(event=event)
     return event

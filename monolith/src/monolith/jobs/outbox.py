@@ -13,12 +13,13 @@ from django.db import transaction
 from tessera_contract.models.codec import PayloadError, payload_decode, payload_encode
 from tessera_contract.models.jobs import JobCreateRequest
 
-from monolith.core.after_commit import enqueue_after_commit
+from monolith.core.after_commit import enqueue_item_after_commit
 from monolith.core.errors import DomainError
 
 from .models import ProcessingJob, ProcessingJobStatus
 
-SUBMIT_TASK = "jobs.processing_job_submit"
+# Takes a list of outbox row ids: one task for all the rows a transaction wrote.
+SUBMIT_TASK = "jobs.processing_jobs_submit"
 
 
 class JobNotRetryable(DomainError):
@@ -58,7 +59,7 @@ def processing_job_request(*, request: JobCreateRequest, request_key: str) -> Pr
             },
         )
     if created and job.status == ProcessingJobStatus.PENDING:
-        enqueue_after_commit(SUBMIT_TASK, job.pk)
+        enqueue_item_after_commit(SUBMIT_TASK, job.pk)
     return job
 
 
@@ -79,5 +80,5 @@ def processing_job_retry(*, job: ProcessingJob) -> ProcessingJob:
         locked.submitted_at = None
         locked.finished_at = None
         locked.save()
-        enqueue_after_commit(SUBMIT_TASK, locked.pk)
+        enqueue_item_after_commit(SUBMIT_TASK, locked.pk)
     return locked

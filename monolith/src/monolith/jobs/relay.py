@@ -161,8 +161,7 @@ def processing_jobs_sweep() -> list[int]:
     )
     if due:
         ProcessingJob.objects.filter(pk__in=due).update(next_attempt_at=now + grace)
-        for pk in due:
-            enqueue_after_commit(SUBMIT_TASK, pk)
+        enqueue_after_commit(SUBMIT_TASK, due)
     # A result and the relay's record of its job id can commit at the same moment without
     # either seeing the other; whichever missed is caught here.
     stranded = JobResultReceipt.objects.filter(

@@ -232,13 +232,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = TIME_ZONE
 
-# The webhook inbox: how often an event is tried before it is dead-lettered, and the first
-# retry delay (doubled on each attempt).
+# The webhook inbox. The worker takes envelopes in batches of up to INBOX_BATCH_SIZE (its
+# prefetch), recorded and applied in one transaction, and takes a part-filled batch after
+# INBOX_BATCH_WAIT_SECONDS.
+INBOX_BATCH_SIZE = env.int("INBOX_BATCH_SIZE", default=100)
+INBOX_BATCH_WAIT_SECONDS = env.float("INBOX_BATCH_WAIT_SECONDS", default=0.2)
+# How often an event is tried before it is dead-lettered, and the first retry delay (doubled
+# on each attempt).
 INBOX_MAX_ATTEMPTS = env.int("INBOX_MAX_ATTEMPTS", default=5)
 INBOX_RETRY_BASE_SECONDS = env.float("INBOX_RETRY_BASE_SECONDS", default=2.0)
-# The worker's sweep for events whose apply task was lost (the worker died between commit and
-# publish, or a retry vanished): how often it runs (0 turns it off) and how long a row must
-# sit untouched before it counts as stuck.
+# The worker's sweep applies failed events again once their backoff has passed, and a
+# `received` event nobody touched for the grace period: how often it runs (0 turns it off).
 INBOX_SWEEP_INTERVAL_SECONDS = env.float("INBOX_SWEEP_INTERVAL_SECONDS", default=30.0)
 INBOX_SWEEP_GRACE_SECONDS = env.float("INBOX_SWEEP_GRACE_SECONDS", default=120.0)
 

@@ -1,0 +1,505 @@
+"""(b) of the functions benchmark: a webhook burst end to end, from the sandbox's senders
+through the functions and RabbitMQ to the monolith's workers and PostgreSQL.
+
+Two measurements, on a freshly seeded database each:
+
+- drain, once per worker count (1, then 2 by default): the whole burst is queued first (no
+  worker runs while it is sent), then the workers start and drain it. The applied rate is
+  the workers' own, and its growth from 1 to 2 workers is the scale-out;
+- live, with the most workers: the burst is applied while it is sent, as in production. The
+  lag from receipt (the function's `received_at`) to the order's update (the inbox row's
+  `applied_at`, set in that transaction) is reported, and charted per second of the burst.
+
+Every run fails unless each unique event is recorded once and applied, no order is paid
+twice, and every order ends paid or refunded as sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.functions import Run
+
+CHART_NAME = "functions.png"
+SETTLE_TIMEOUT_S = 1800.0
+
+SEED_SCRIPT = r"""
+import sys
+from decimal import Decimal
+import django
+django.setup()
+from django.db import transaction
+from monolith.orders.models import Order, Payment
+
+count = int(sys.argv[1])
+references = []
+with transaction.atomic():
+    orders = Order.objects.bulk_create(
+        Order(
+            number=f"TS-B{number:07d}", email="burst@example.com", currency="EUR",
+            subtotal=Decimal("10.00"), shipping=Decimal("0.00"), tax=Decimal("0.00"),
+            total=Decimal("10.00"), shipping_name="Burst Shopper", shipping_line1="1 Dock",
+            shipping_postal_code="1011", shipping_city="Amsterdam", shipping_country="NL",
+        )
+        for number in range(count)
+    )
+    payments = Payment.objects.bulk_create(
+        Payment(order=order, reference=f"pay_bench_{order.number}", amount=Decimal("10.00"),
+                currency="EUR")
+        for order in orders
+    )
+print("\n".join(payment.reference for payment in payments))
+"""
+
+SETTLED_SQL = """
+SELECT count(*),
+       count(*) FILTER (WHERE status IN ('received', 'failed', 'parked')),
+       count(*) FILTER (WHERE status = 'applied'),
+       count(*) FILTER (WHERE status NOT IN ('received', 'failed', 'parked', 'applied')),
+       coalesce(sum(duplicate_hits), 0)
+FROM inbox_inboxevent
+"""
+
+
+def add_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--burst-events", type=int, default=20_000, help="deliveries in the burst")
+    group.add_argument("--burst-concurrency", type=int, default=32, help="parallel senders")
+    group.add_argument(
+        "--burst-workers",
+        default="1,2",
+        help="monolith worker counts to drain the queued burst with (the live run uses the most)",
+    )
+
+
+@dataclass(frozen=True)
+class Burst:
+    """One seeded database and the references its burst pays."""
+
+    references_file: Path
+    checkouts: int
+
+
+def _manage(run: Run, *arguments: str) -> None:
+    from bench.functions import MANAGE_PY, BenchmarkFailure
+
+    completed = subprocess.run(
+        [sys.executable, str(MANAGE_PY), *arguments],
+        env=run.django_environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchmarkFailure(
+            f"manage.py {' '.join(arguments)} failed:\n{completed.stdout}{completed.stderr}"
+        )
+
+
+def _seed(arguments: argparse.Namespace, run: Run) -> Burst:
+    from bench import postgres
+    from bench.functions import BenchmarkFailure, phase
+
+    # Each checkout gets its payment; ~10 % a duplicate, ~10 % a refund sent first.
+    checkouts = round(arguments.burst_events / 1.2)
+    with phase(f"burst: database {postgres.database_name(run.database_url)}, {checkouts:,} orders"):
+        postgres.database_recreate(run.database_url)
+        _manage(run, "migrate", "--noinput")
+        completed = subprocess.run(
+            [sys.executable, "-c", SEED_SCRIPT, str(checkouts)],
+            env=run.django_environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise BenchmarkFailure(f"seeding orders failed:\n{completed.stderr}")
+        postgres.database_analyze(run.database_url)
+    references_file = run.workdir / "references.txt"
+    references_file.write_text(completed.stdout)
+    return Burst(references_file=references_file, checkouts=checkouts)
+
+
+def _send(
+    arguments: argparse.Namespace, run: Run, burst: Burst, functions_url: str
+) -> tuple[dict[str, Any], float]:
+    from bench.functions import PAYMENT_SECRET, BenchmarkFailure, phase
+
+    environment = {
+        **os.environ,
+        "SANDBOX_PAYMENTS_WEBHOOK_URL": f"{functions_url}/webhooks/payments",
+        "SANDBOX_CARRIER_WEBHOOK_URL": f"{functions_url}/webhooks/carrier",
+        "SANDBOX_PAYMENT_SECRETS": PAYMENT_SECRET,
+        "SANDBOX_CARRIER_SECRETS": run.carrier_secret,
+        "SANDBOX_RETRY_BASE_SECONDS": "0.5",
+    }
+    with phase(f"burst: sending {arguments.burst_events:,} deliveries"):
+        started = time.monotonic()
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tessera_sandbox",
+                "burst",
+                f"--events={burst.checkouts}",
+                f"--references={burst.references_file}",
+                "--amount=1000",
+                f"--concurrency={arguments.burst_concurrency}",
+                "--duplicates=10",
+                "--out-of-order=10",
+                "--seed=20261123",
+            ],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        send_seconds = time.monotonic() - started
+    if completed.returncode != 0:
+        raise BenchmarkFailure(f"the burst sender failed:\n{completed.stderr[-3000:]}")
+    sent: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    print(f"    {sent}", flush=True)
+    return sent, send_seconds
+
+
+def _workers_start(running: ExitStack, run: Run, count: int) -> list[subprocess.Popen[bytes]]:
+    from bench.functions import process_running, wait_for
+
+    workers = []
+    for number in range(1, count + 1):
+        name = f"burst-worker-{number}"
+        argv = [
+            sys.executable, "-m", "celery", "-A", "monolith", "worker", "--loglevel=WARNING",
+            "--concurrency=2", "--without-gossip", "--without-mingle",
+            f"--hostname={name}@%h",
+        ]  # fmt: skip
+        workers.append(
+            running.enter_context(process_running(name, argv, run.django_environment, run))
+        )
+    for number, worker in enumerate(workers, start=1):
+        wait_for(
+            lambda: _consumers(run.broker_url) >= count,
+            timeout_s=60,
+            what=f"{count} monolith worker(s) consuming",
+            process=worker,
+            log=run.workdir / f"burst-worker-{number}.log",
+        )
+    return workers
+
+
+def _consumers(broker_url: str) -> int:
+    """How many consumers the inbox queue has (0 while it is not declared)."""
+    from kombu import Connection
+    from tessera_contract.messaging import WEBHOOK_QUEUE
+
+    with Connection(broker_url) as connection:
+        channel: Any = connection.channel()
+        try:
+            _, _, consumers = channel.queue_declare(queue=WEBHOOK_QUEUE, passive=True)
+        except Exception:  # not declared yet: no worker has started
+            return 0
+    return int(consumers)
+
+
+def _settled_wait(run: Run, sent: dict[str, Any], workers: list[subprocess.Popen[bytes]]) -> None:
+    import psycopg
+
+    from bench import server
+    from bench.functions import BenchmarkFailure, phase, wait_for
+
+    def settled() -> bool:
+        for number, worker in enumerate(workers, start=1):
+            if worker.poll() is not None:
+                log = server.log_tail(run.workdir / f"burst-worker-{number}.log")
+                raise BenchmarkFailure(f"burst worker {number} exited:\n{log}")
+        with psycopg.connect(run.database_url) as connection:
+            row = connection.execute(SETTLED_SQL).fetchone()
+        assert row is not None
+        return bool(row[0] >= sent["unique_events"] and row[1] == 0)
+
+    with phase("burst: waiting until every event is applied"):
+        wait_for(settled, timeout_s=SETTLE_TIMEOUT_S, what="every unique event applied")
+
+
+def _functions_running(arguments: argparse.Namespace, run: Run, running: ExitStack) -> str:
+    from bench import server
+    from bench.functions import functions_environment, http_status, process_running, wait_for
+
+    port = server.free_port()
+    functions = running.enter_context(
+        process_running(
+            "burst-functions",
+            [sys.executable, "-m", "tessera_functions.serve"],
+            functions_environment(run, bind=f"127.0.0.1:{port}", arguments=arguments),
+            run,
+        )
+    )
+    wait_for(
+        lambda: http_status(port, "/readyz") == 200,
+        timeout_s=30,
+        what="functions ready",
+        process=functions,
+        log=run.workdir / "burst-functions.log",
+    )
+    return f"http://127.0.0.1:{port}"
+
+
+def drain_measure(arguments: argparse.Namespace, run: Run, *, workers: int) -> dict[str, Any]:
+    """Queue the whole burst, then let ``workers`` workers drain it."""
+    from bench.functions import phase, queues_purge
+
+    burst = _seed(arguments, run)
+    queues_purge(run.broker_url)
+    with ExitStack() as running:
+        functions_url = _functions_running(arguments, run, running)
+        sent, send_seconds = _send(arguments, run, burst, functions_url)
+        with phase(f"burst: {workers} worker(s) draining the queued burst"):
+            started = _workers_start(running, run, workers)
+            _settled_wait(run, sent, started)
+    report = _report(run, sent, send_seconds=send_seconds)
+    report["workers"] = workers
+    return report
+
+
+def live_measure(arguments: argparse.Namespace, run: Run, *, workers: int) -> dict[str, Any]:
+    """Send the burst while ``workers`` workers apply it; lag and the per-second timeline."""
+    from bench.functions import queues_purge
+
+    burst = _seed(arguments, run)
+    queues_purge(run.broker_url)
+    with ExitStack() as running:
+        functions_url = _functions_running(arguments, run, running)
+        started = _workers_start(running, run, workers)
+        sent, send_seconds = _send(arguments, run, burst, functions_url)
+        _settled_wait(run, sent, started)
+    report = _report(run, sent, send_seconds=send_seconds)
+    report["workers"] = workers
+    report["timeline"] = _timeline(run)
+    return report
+
+
+def burst_measure(arguments: argparse.Namespace, run: Run) -> dict[str, Any]:
+    """Drain with each worker count, then the live burst with the most workers."""
+    counts = sorted({int(count) for count in str(arguments.burst_workers).split(",")})
+    drains = [drain_measure(arguments, run, workers=count) for count in counts]
+    live = live_measure(arguments, run, workers=counts[-1])
+    one = next((drain for drain in drains if drain["workers"] == 1), drains[0])
+    return {
+        "drain": drains,
+        "live": live,
+        "scale_out": {
+            str(drain["workers"]): round(
+                drain["applied_events_per_second"] / one["applied_events_per_second"], 2
+            )
+            for drain in drains
+        },
+    }
+
+
+def _report(run: Run, sent: dict[str, Any], *, send_seconds: float) -> dict[str, Any]:
+    import psycopg
+
+    from bench.functions import BenchmarkFailure, percentile
+
+    with psycopg.connect(run.database_url) as connection:
+        recorded, _waiting, applied, other, duplicate_hits = connection.execute(
+            SETTLED_SQL
+        ).fetchone() or (0, 0, 0, 0, 0)
+        lags = [
+            float(row[0])
+            for row in connection.execute(
+                "SELECT extract(epoch FROM applied_at - received_at) FROM inbox_inboxevent "
+                "WHERE status = 'applied'"
+            )
+        ]
+        payment_lags = [
+            float(row[0])
+            for row in connection.execute(
+                "SELECT extract(epoch FROM applied_at - received_at) FROM inbox_inboxevent "
+                "WHERE status = 'applied' AND type = 'payment_intent.succeeded'"
+            )
+        ]
+        applying = connection.execute(
+            "SELECT extract(epoch FROM max(applied_at) - min(applied_at)) FROM inbox_inboxevent"
+        ).fetchone()
+        orders: dict[str, int] = {
+            str(status): int(count)
+            for status, count in connection.execute(
+                "SELECT status, count(*) FROM orders_order GROUP BY status"
+            )
+        }
+        paid_twice = connection.execute(
+            "SELECT count(*) FROM (SELECT order_id FROM orders_ordertransition "
+            "WHERE to_status = 'paid' AND from_status <> 'paid' GROUP BY order_id "
+            "HAVING count(*) > 1) AS twice"
+        ).fetchone()
+        invoice_jobs = connection.execute(
+            "SELECT count(*) FROM jobs_processingjob WHERE kind = 'invoice_pdf'"
+        ).fetchone()
+    unique = sent["unique_events"]
+    lost = unique - recorded
+    refunds = unique - sum(orders.values())
+    if lost or other or applied != unique:
+        raise BenchmarkFailure(
+            f"burst: {unique} unique events, {recorded} recorded, {applied} applied, "
+            f"{other} ignored or dead-lettered"
+        )
+    if paid_twice and paid_twice[0]:
+        raise BenchmarkFailure(f"burst: {paid_twice[0]} orders were paid twice")
+    if orders.get("refunded", 0) != refunds or orders.get("pending_payment", 0):
+        raise BenchmarkFailure(f"burst: orders by status {orders}, {refunds} refunds sent")
+    applying_seconds = float(applying[0]) if applying and applying[0] else 0.0
+    return {
+        "deliveries_sent": sent["sent"],
+        "acknowledged": sent["acknowledged"],
+        "failed": sent["failed"],
+        "unique_events": unique,
+        "duplicate_hits": int(duplicate_hits),
+        "recorded": recorded,
+        "applied": applied,
+        "lost": lost,
+        "orders_by_status": orders,
+        "invoice_jobs": int(invoice_jobs[0]) if invoice_jobs else 0,
+        "send_seconds": round(send_seconds, 1),
+        "sender_events_per_second": round(sent["sent"] / send_seconds, 1),
+        "applying_seconds": round(applying_seconds, 1),
+        "applied_events_per_second": round(applied / max(applying_seconds, 0.001), 1),
+        "sender_ack_s": {
+            "p50": round(sent["ack_p50_seconds"], 4),
+            "p99": round(sent["ack_p99_seconds"], 4),
+        },
+        "lag_s": {
+            "p50": round(percentile(lags, 0.50), 2),
+            "p95": round(percentile(lags, 0.95), 2),
+            "max": round(max(lags), 2),
+        },
+        "payment_lag_s": {
+            "p50": round(percentile(payment_lags, 0.50), 2),
+            "p95": round(percentile(payment_lags, 0.95), 2),
+        },
+    }
+
+
+def _timeline(run: Run) -> list[dict[str, float]]:
+    """Per second since the first receipt: events received, events applied, and the lag
+    percentiles of the events applied in that second."""
+    import psycopg
+
+    from bench.functions import percentile
+
+    with psycopg.connect(run.database_url) as connection:
+        rows = connection.execute(
+            "SELECT extract(epoch FROM received_at - first), extract(epoch FROM applied_at - first)"
+            " FROM inbox_inboxevent, (SELECT min(received_at) AS first FROM inbox_inboxevent) s"
+            " WHERE status = 'applied'"
+        ).fetchall()
+    received: dict[int, int] = {}
+    lags: dict[int, list[float]] = {}
+    for received_s, applied_s in rows:
+        received[int(received_s)] = received.get(int(received_s), 0) + 1
+        lags.setdefault(int(applied_s), []).append(float(applied_s) - float(received_s))
+    last = max([*received, *lags], default=0)
+    return [
+        {
+            "second": second,
+            "received": received.get(second, 0),
+            "applied": len(lags.get(second, [])),
+            "lag_p50_s": round(percentile(lags[second], 0.50), 3) if second in lags else 0.0,
+            "lag_p95_s": round(percentile(lags[second], 0.95), 3) if second in lags else 0.0,
+            "lag_max_s": round(max(lags[second]), 3) if second in lags else 0.0,
+        }
+        for second in range(last + 1)
+    ]
+
+
+def chart_write(burst: dict[str, Any], path: Path) -> Path:
+    """Events received and applied per second, and the applied events' lag, over the live burst."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: write the file only
+    import matplotlib.pyplot as plt
+
+    live = burst["live"]
+    timeline = live["timeline"]
+    seconds = [point["second"] for point in timeline]
+    figure, (rates, lag) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    rates.plot(seconds, [p["received"] for p in timeline], label="received by the functions")
+    rates.plot(seconds, [p["applied"] for p in timeline], label="applied to orders")
+    rates.set_ylabel("events per second")
+    rates.set_title(
+        f"A {live['deliveries_sent']:,}-delivery burst, {live['workers']} monolith workers: "
+        f"lag p95 {live['lag_s']['p95']} s"
+    )
+    rates.legend(loc="upper right")
+    for key, label in (("lag_p50_s", "p50"), ("lag_p95_s", "p95"), ("lag_max_s", "max")):
+        lag.plot(seconds, [p[key] for p in timeline], label=f"lag {label}")
+    lag.axhline(5, color="black", linewidth=1, linestyle="--", label="target p95 (5 s)")
+    lag.set_ylabel("receipt → order updated (s)")
+    lag.set_xlabel("seconds since the first receipt")
+    lag.legend(loc="upper right")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def markdown_lines(burst: dict[str, Any]) -> list[str]:
+    """The burst's sections of docs/benchmarks/functions.md."""
+    live = burst["live"]
+    lines = [
+        "## Burst end to end",
+        "",
+        f"Sent while {live['workers']} monolith workers apply it (sending and applying overlap):",
+        "",
+        "| | |",
+        "|---|---:|",
+        f"| deliveries sent (duplicates included) | {live['deliveries_sent']:,} |",
+        f"| acknowledged 202 / failed | {live['acknowledged']:,} / {live['failed']} |",
+        f"| unique events | {live['unique_events']:,} |",
+        f"| recorded in the inbox / applied | {live['recorded']:,} / {live['applied']:,} |",
+        f"| **lost** | **{live['lost']}** |",
+        f"| duplicate hits recorded | {live['duplicate_hits']:,} |",
+        "| orders by final status | "
+        + ", ".join(f"{status} {count:,}" for status, count in live["orders_by_status"].items())
+        + " |",
+        f"| invoice jobs written to the outbox | {live['invoice_jobs']:,} |",
+        f"| sending took | {live['send_seconds']} s ({live['sender_events_per_second']:,.0f}"
+        f" deliveries/s, ack p50 {live['sender_ack_s']['p50'] * 1000:.0f} ms, p99 "
+        f"{live['sender_ack_s']['p99'] * 1000:.0f} ms) |",
+        f"| applying took | {live['applying_seconds']} s "
+        f"(**{live['applied_events_per_second']:,.0f} events/s applied**) |",
+        f"| **lag receipt → order updated**, p50 / p95 / max | **{live['lag_s']['p50']} s / "
+        f"{live['lag_s']['p95']} s** / {live['lag_s']['max']} s |",
+        f"| the same for payment events only, p50 / p95 | {live['payment_lag_s']['p50']} s / "
+        f"{live['payment_lag_s']['p95']} s |",
+        "",
+        f"![Events received and applied per second, and lag, over the burst]({CHART_NAME})",
+        "",
+        "## Scale-out: workers draining a queued burst",
+        "",
+        "| monolith workers | applied events/s | × one worker | lost | lag p95 (s) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for drain in burst["drain"]:
+        lines.append(
+            f"| {drain['workers']} | {drain['applied_events_per_second']:,.0f} | "
+            f"{burst['scale_out'][str(drain['workers'])]}× | {drain['lost']} | "
+            f"{drain['lag_s']['p95']} |"
+        )
+    lines += [
+        "",
+        "The whole burst is queued before the workers start, so the rate is the workers' own "
+        "(the lag there is mostly the wait in the queue).",
+        "",
+    ]
+    return lines
