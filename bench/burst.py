@@ -90,10 +90,11 @@ class Burst:
 
 
 def _manage(run: Run, *arguments: str) -> None:
-    from bench.functions import MANAGE_PY, BenchmarkFailure
+    from bench.functions import BenchmarkFailure
+    from scripts import components
 
     completed = subprocess.run(
-        [sys.executable, str(MANAGE_PY), *arguments],
+        components.manage("monolith", *arguments),
         env=run.django_environment,
         capture_output=True,
         text=True,
@@ -173,15 +174,16 @@ def _send(
 
 def _workers_start(running: ExitStack, run: Run, count: int) -> list[subprocess.Popen[bytes]]:
     from bench.functions import process_running, wait_for
+    from scripts import components
 
     workers = []
     for number in range(1, count + 1):
         name = f"burst-worker-{number}"
-        argv = [
-            sys.executable, "-m", "celery", "-A", "monolith", "worker", "--loglevel=WARNING",
-            "--concurrency=2", "--without-gossip", "--without-mingle",
+        argv = components.celery_worker(
+            "monolith",
+            *("--loglevel=WARNING", "--concurrency=2", "--without-gossip", "--without-mingle"),
             f"--hostname={name}@%h",
-        ]  # fmt: skip
+        )
         workers.append(
             running.enter_context(process_running(name, argv, run.django_environment, run))
         )
@@ -233,12 +235,13 @@ def _settled_wait(run: Run, sent: dict[str, Any], workers: list[subprocess.Popen
 def _functions_running(arguments: argparse.Namespace, run: Run, running: ExitStack) -> str:
     from bench import server
     from bench.functions import functions_environment, http_status, process_running, wait_for
+    from scripts import components
 
     port = server.free_port()
     functions = running.enter_context(
         process_running(
             "burst-functions",
-            [sys.executable, "-m", "tessera_functions.serve"],
+            components.functions_serve(),
             functions_environment(run, bind=f"127.0.0.1:{port}", arguments=arguments),
             run,
         )

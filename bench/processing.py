@@ -26,6 +26,7 @@ import httpx
 from tessera_contract.messaging import PROCESSING_JOB_QUEUES
 
 from bench.server import free_port
+from scripts import components
 
 NAME = "processing"
 DESCRIPTION = "renditions/s via the service vs raw pyvips vs Pillow; small-job round trip; memory"
@@ -347,20 +348,11 @@ def run(arguments: argparse.Namespace) -> None:
         start_new_session=True,
     )
     worker = subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "-A",
+        components.celery_worker(
             "processing",
-            "worker",
-            "-Q",
-            RENDITIONS_QUEUE,
-            "-c",
-            str(arguments.processes),
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "ERROR",
-        ],
+            *("-Q", RENDITIONS_QUEUE, "-c", str(arguments.processes)),
+            *("--without-gossip", "--without-mingle", "-l", "ERROR"),
+        ),
         env=env,
         cwd=SERVICE_DIR,
         start_new_session=True,

@@ -2,7 +2,9 @@
 
 `make run` (scripts/run_platform.py) and `make distributed` (scripts/run_distributed.py) place
 the same components differently (one process each, or replicas behind nginx under gunicorn);
-both build the command lines here, so a component's entry point changes in one place.
+both build the command lines here, and so do the benchmarks (bench/) and the test fixtures
+that start real processes (the repository root is on the tests' pythonpath), so a
+component's entry point changes in one place.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import base64
 import contextlib
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,8 +23,9 @@ from tessera_contract.models.codec import payload_encode
 from tessera_contract.models.jobs import JobResult
 from tessera_testsupport import free_port
 
+from scripts import components
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-_PROCESSING_MANAGE = [sys.executable, str(REPO_ROOT / "services" / "processing" / "manage.py")]
 # Test-only secrets: two callback secrets (a rotation in progress) and one service-token key.
 CALLBACK_SECRET = "whsec_" + base64.b64encode(b"monolith-tests-callback-secret-1").decode()
 CALLBACK_SECRET_OLD = "whsec_" + base64.b64encode(b"monolith-tests-callback-secret-0").decode()
@@ -122,7 +122,7 @@ def processing_migrate_start(environment: dict[str, str]) -> subprocess.Popen[by
     """Start migrating the processing database (it takes seconds: start it early)."""
     Path(environment["TESSERA_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [*_PROCESSING_MANAGE, "migrate", "--no-input", "-v", "0"], env=environment
+        components.manage("processing", "migrate", "--no-input", "-v", "0"), env=environment
     )
 
 
@@ -141,29 +141,16 @@ def processing_service_running(
         workdir=workdir, media_root=media_root, callback_url=callback_url
     )
     port = port or free_port()
-    manage = _PROCESSING_MANAGE
     if not migrated:
         assert processing_migrate_start(environment).wait(timeout=120) == 0
     queues = ",".join(PROCESSING_QUEUES)
     commands = {
-        "api": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        "worker": [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
+        "api": components.runserver("processing", port),
+        "worker": components.celery_worker(
             "processing",
-            "worker",
-            "-Q",
-            queues,
-            "--concurrency",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "INFO",
-        ],
+            *("-Q", queues, "--concurrency", "2", "--loglevel", "INFO"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ),
     }
     processes: list[subprocess.Popen[bytes]] = []
     try:

@@ -38,6 +38,7 @@ from tessera_testsupport import free_port, rabbitmq_vhost_url
 
 from monolith import celery_app
 from monolith.inbox.consumers import webhook_queue
+from scripts import components
 
 PYTHON = sys.executable
 VHOST = "tessera-monolith-tests"
@@ -117,20 +118,15 @@ class StackProcess:
 def monolith_worker_argv(*, hostname: str, concurrency: int) -> list[str]:
     """`celery -A monolith worker` as the tests start it: the prefork pool, INFO logs, and no
     gossip or mingle (other workers on the same broker are none of its business)."""
-    return [
-        PYTHON,
-        "-m",
-        "celery",
-        "-A",
+    return components.celery_worker(
         "monolith",
-        "worker",
         "--loglevel=INFO",
         "--pool=prefork",
         f"--concurrency={concurrency}",
         "--without-gossip",
         "--without-mingle",
         f"--hostname={hostname}",
-    ]
+    )
 
 
 def _http_ok(url: str) -> bool:
@@ -298,14 +294,14 @@ def running_stack_start(
         stop_all.enter_context(this_process_publishing_to(broker_url))
         sandbox = StackProcess(
             "sandbox",
-            [PYTHON, "-m", "tessera_sandbox", "serve", "--port", str(sandbox_port)],
+            components.sandbox_serve(sandbox_port),
             sandbox_environment,
             logs,
         )
         stop_all.callback(sandbox.stop)
         functions = StackProcess(
             "functions",
-            [PYTHON, "-m", "tessera_functions.serve"],
+            components.functions_serve(),
             _environment(
                 WEBHOOKS_BIND=functions_url.removeprefix("http://"),
                 WEBHOOKS_BROKER_URL=broker_url,

@@ -13,7 +13,6 @@ import contextlib
 import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +25,7 @@ from tessera_testsupport import rabbitmq_vhost_url
 from monolith.jobs.client import processing_clients_close
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus
 from monolith.orders.services import order_mark_paid
+from scripts import components
 
 from .factories import make_category, make_order, make_product, make_user
 from .processing_support import (
@@ -82,7 +82,7 @@ def monolith_worker(
     }
     with log_path.open("wb") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "monolith", "worker", "-c", "1", "-l", "INFO"],
+            components.celery_worker("monolith", "-c", "1", "-l", "INFO"),
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -30,6 +30,7 @@ from tessera_testsupport.otlp import CollectedSpan, OtlpCollector, otlp_collecto
 from monolith.inbox.consumers import webhook_queue
 from monolith.orders.models import Order
 from monolith.orders.state_machine import OrderStatus
+from scripts import components
 
 from .factories import make_order
 from .running_stack import StackProcess, free_port, monolith_worker_argv, wait_until
@@ -115,7 +116,7 @@ def traced_stack(
     try:
         functions = StackProcess(
             "functions",
-            [PYTHON, "-m", "tessera_functions.serve"],
+            components.functions_serve(),
             _environment(
                 collector,
                 WEBHOOKS_BIND=functions_url.removeprefix("http://"),

@@ -23,6 +23,8 @@ from tessera_contract.messaging import (
 from tessera_contract.signing.standard_webhooks import StandardWebhookVerifier
 from tessera_testsupport import free_port
 
+from scripts import components
+
 from .conftest import authorization
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -87,23 +89,12 @@ class Stack:
     ) -> subprocess.Popen[bytes]:
         name = queue.rsplit(".", 1)[-1]
         process = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
+            components.celery_worker(
                 "processing",
-                "worker",
-                "-Q",
-                queue,
-                "-c",
-                str(concurrency),
-                "-n",
-                f"{name}-{len(self.workers)}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING"),
-            ],
+                *("-Q", queue, "-c", str(concurrency), "-n", f"{name}-{len(self.workers)}@%h"),
+                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                *("-l", os.environ.get("TEST_WORKER_LOG_LEVEL", "WARNING")),
+            ),
             env={**self.env, **extra_env},
             cwd=SERVICE_DIR,
             start_new_session=True,

@@ -31,6 +31,8 @@ from tessera_contract.messaging import (
 from tessera_testsupport import free_port
 from tessera_testsupport.otlp import CollectedSpan, OtlpCollector, otlp_collector_running
 
+from scripts import components
+
 from .conftest import authorization
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -156,24 +158,11 @@ def traced_processing(redis_url: str, tmp_path: Path) -> Iterator[TracedProcessi
             cwd=SERVICE_DIR / "src",
         )
         worker = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
+            components.celery_worker(
                 "processing",
-                "worker",
-                "-Q",
-                QUEUES,
-                "--pool=prefork",
-                "-c",
-                "1",
-                "-n",
-                f"tracing-{os.getpid()}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "WARNING",
-            ],
+                *("-Q", QUEUES, "--pool=prefork", "-c", "1", "-n", f"tracing-{os.getpid()}@%h"),
+                *("--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"),
+            ),
             env={
                 **env,
                 "TESSERA_WORKER_METRICS_PORT": str(metrics_port),
