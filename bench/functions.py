@@ -43,7 +43,6 @@ NAME = "functions"
 DESCRIPTION = "webhook ingestion vs a bare WSGI app; 20k-event burst lag; Lambda zip; cold start"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = REPO_ROOT / "bench"
-MANAGE_PY = REPO_ROOT / "monolith" / "manage.py"
 # Signs and verifies within one run on loopback; nothing outside the run knows it.
 PAYMENT_SECRET = "whsec_bench_payments"  # noqa: S105
 VHOST = "tessera-bench"

@@ -29,13 +29,13 @@ from pathlib import Path
 
 from bench import loadgen, machine, postgres, server
 from bench.loadgen import LoadResult, LoadSettings
+from scripts import components
 
 NAME = "pages"
 DESCRIPTION = "shopper pages vs a bare Django view, gunicorn on PostgreSQL, 10k and 100k products"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO_ROOT / "bench"
-MANAGE_PY = REPO_ROOT / "monolith" / "manage.py"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tessera_bench"
 SETTINGS_MODULE = "benchsite.settings"
 WSGI_APP = "monolith.wsgi:application"
@@ -284,7 +284,7 @@ def django_environment(
 def manage(environment: dict[str, str], *arguments: str) -> str:
     """Run a management command of the bench site; its output, or a failure that shows it."""
     completed = subprocess.run(
-        [sys.executable, str(MANAGE_PY), *arguments],
+        components.manage("monolith", *arguments),
         env=environment,
         capture_output=True,
         text=True,

@@ -323,7 +323,7 @@ def run(arguments: argparse.Namespace) -> None:
         "DJANGO_LOG_LEVEL": "ERROR",
     }
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], env=env, cwd=SERVICE_DIR, check=True
+        components.manage("processing", "migrate", "-v", "0"), env=env, cwd=SERVICE_DIR, check=True
     )
     # Messages a crashed earlier run left behind would be worked before this run's.
     subprocess.run(

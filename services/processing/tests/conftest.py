@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from tessera_contract.signing.service_tokens import ServiceTokenIssuer, ServiceTokenKeyring
 from tessera_testsupport import rabbitmq_vhost_url
+
+from scripts import components
 
 if TYPE_CHECKING:
     from .stack_testing import Stack
@@ -99,7 +100,7 @@ def stack(stack_broker_url: str, tmp_path: Path, stack_env: dict[str, str]) -> I
         **stack_env,
     }
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], env=env, cwd=SERVICE_DIR, check=True
+        components.manage("processing", "migrate", "-v", "0"), env=env, cwd=SERVICE_DIR, check=True
     )
     subprocess.run(
         [str(BIN / "celery"), "-A", "processing", "purge", "-f", "-Q", ",".join(QUEUES)],

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from tessera_contract.brokers import CELERY_RELIABILITY_SETTINGS, REDIS_VISIBILITY_TIMEOUT_SECONDS
+
+from scripts import components
 
 from .stack_testing import SERVICE_DIR
 
@@ -20,7 +21,7 @@ SHARED_CELERY_KEYS = [name.removeprefix("CELERY_").lower() for name in CELERY_RE
 
 def _manage_check(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        components.manage("processing", "check"),
         env=environment,
         cwd=SERVICE_DIR,
         capture_output=True,
@@ -67,7 +68,7 @@ def _celery_config(project_dir: Path, app: str, tmp_path: Path) -> dict[str, Any
         f"'shared': {{key: conf[key] for key in {SHARED_CELERY_KEYS!r}}}}}))"
     )
     completed = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script],
+        components.manage("processing", "shell", "-c", script),
         env=environment,
         cwd=project_dir,
         capture_output=True,

@@ -140,7 +140,7 @@ def traced_processing(redis_url: str, tmp_path: Path) -> Iterator[TracedProcessi
             OTEL_BSP_SCHEDULE_DELAY="200",
         )
         subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"],
+            components.manage("processing", "migrate", "-v", "0"),
             env=env,
             cwd=SERVICE_DIR,
             check=True,
