@@ -14,7 +14,6 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,7 +31,6 @@ NAME = "processing"
 DESCRIPTION = "renditions/s via the service vs raw pyvips vs Pillow; small-job round trip; memory"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SERVICE_DIR = REPO_ROOT / "services" / "processing"
-BIN = Path(sys.executable).parent
 WIDTHS = [320, 640, 1280]
 RENDITIONS_QUEUE = PROCESSING_JOB_QUEUES["image_renditions"]
 KEYS = "bench:bench-only-service-token-key-of-32-bytes"
@@ -327,23 +325,14 @@ def run(arguments: argparse.Namespace) -> None:
     )
     # Messages a crashed earlier run left behind would be worked before this run's.
     subprocess.run(
-        [str(BIN / "celery"), "-A", "processing", "purge", "-f", "-Q", RENDITIONS_QUEUE],
+        components.celery("processing", "purge", "-f", "-Q", RENDITIONS_QUEUE),
         env=env,
         cwd=SERVICE_DIR,
         check=True,
         capture_output=True,
     )
     api = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "processing.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--log-level",
-            "error",
-        ],
+        components.gunicorn_direct("processing.wsgi", port, workers=2, log_level="error"),
         env=env,
         start_new_session=True,
     )

@@ -58,9 +58,22 @@ def gunicorn(wsgi_application: str, port: int, *, name: str, workers: int) -> li
     ]
 
 
+def gunicorn_direct(wsgi_application: str, port: int, *, workers: int, log_level: str) -> list[str]:
+    """A WSGI server on loopback with nothing in front, as the benchmarks and tests place it."""
+    return [
+        *(PYTHON, "-m", "gunicorn", wsgi_application),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", log_level),
+    ]
+
+
+def celery(project: DjangoProject, *args: str) -> list[str]:
+    """The `celery` command of the project's application (`purge`, `call`, ...)."""
+    return [PYTHON, "-m", "celery", "-A", project, *args]
+
+
 def celery_worker(project: DjangoProject, *options: str) -> list[str]:
     """A Celery worker of the project's application (queues, concurrency: ``options``)."""
-    return [PYTHON, "-m", "celery", "-A", project, "worker", *options]
+    return celery(project, "worker", *options)
 
 
 def functions_serve() -> list[str]:

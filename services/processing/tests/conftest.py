@@ -73,7 +73,6 @@ def stack_broker_url(processing_rabbitmq_url: str) -> str:
 def stack(stack_broker_url: str, tmp_path: Path, stack_env: dict[str, str]) -> Iterator["Stack"]:
     """The service as deployed (API under gunicorn; workers started by the test)."""
     from .stack_testing import (
-        BIN,
         CALLBACK_SECRET,
         QUEUES,
         SERVICE_DIR,
@@ -103,23 +102,14 @@ def stack(stack_broker_url: str, tmp_path: Path, stack_env: dict[str, str]) -> I
         components.manage("processing", "migrate", "-v", "0"), env=env, cwd=SERVICE_DIR, check=True
     )
     subprocess.run(
-        [str(BIN / "celery"), "-A", "processing", "purge", "-f", "-Q", ",".join(QUEUES)],
+        components.celery("processing", "purge", "-f", "-Q", ",".join(QUEUES)),
         env=env,
         cwd=SERVICE_DIR,
         check=True,
         capture_output=True,
     )
     api = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "processing.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "1",
-            "--log-level",
-            "warning",
-        ],
+        components.gunicorn_direct("processing.wsgi", port, workers=1, log_level="warning"),
         env=env,
         cwd=SERVICE_DIR / "src",
         start_new_session=True,

@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +27,6 @@ from scripts import components
 from .conftest import authorization
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 CALLBACK_SECRET = "whsec_dGVzdC1vbmx5LWNhbGxiYWNrLXNlY3JldC0zMmJ5dGVz"
 # Every queue of the service, and the ones the tests start workers on by name.
 QUEUES = list(PROCESSING_QUEUES)

@@ -17,7 +17,9 @@ import pytest
 from tessera_contract.messaging import JOB_RUN_TASK
 from tessera_testsupport.proxies import SwitchableBrokerProxy
 
-from .stack_testing import BIN, REPORTS_QUEUE, RESULTS_QUEUE, SERVICE_DIR, Stack
+from scripts import components
+
+from .stack_testing import REPORTS_QUEUE, RESULTS_QUEUE, SERVICE_DIR, Stack
 from .test_workers import orders_export, report_request
 
 FINISHED = {"succeeded", "failed", "dead_lettered", "cancelled"}
@@ -99,9 +101,7 @@ def test_a_job_message_published_twice_runs_the_job_once(stack: Stack) -> None:
     # A second publication of the same message, as the outbox makes when a publish reached
     # the broker but its confirmation was lost: sent with the service's own Celery app.
     subprocess.run(
-        [
-            str(BIN / "celery"),
-            "-A",
+        components.celery(
             "processing",
             "call",
             JOB_RUN_TASK,
@@ -109,7 +109,7 @@ def test_a_job_message_published_twice_runs_the_job_once(stack: Stack) -> None:
             json.dumps([copy]),
             "--queue",
             REPORTS_QUEUE,
-        ],
+        ),
         env=stack.env,
         cwd=SERVICE_DIR,
         check=True,

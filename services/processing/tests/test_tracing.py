@@ -10,7 +10,6 @@ job metrics on a port of its own, summed over its pool through PROMETHEUS_MULTIP
 import os
 import secrets
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -36,7 +35,6 @@ from scripts import components
 from .conftest import authorization
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 CALLBACK_SECRET = "whsec_dGVzdC1vbmx5LWNhbGxiYWNrLXNlY3JldC0zMmJ5dGVz"
 QUEUES = f"{PROCESSING_JOB_QUEUES['sales_report']},{PROCESSING_RESULTS_QUEUE}"
 REPORT = {
@@ -146,14 +144,14 @@ def traced_processing(redis_url: str, tmp_path: Path) -> Iterator[TracedProcessi
             check=True,
         )
         subprocess.run(
-            [str(BIN / "celery"), "-A", "processing", "purge", "-f", "-Q", QUEUES],
+            components.celery("processing", "purge", "-f", "-Q", QUEUES),
             env=env,
             cwd=SERVICE_DIR,
             check=True,
             capture_output=True,
         )
         api = subprocess.Popen(
-            [str(BIN / "gunicorn"), "processing.wsgi", "-b", f"127.0.0.1:{api_port}", "-w", "1"],
+            components.gunicorn_direct("processing.wsgi", api_port, workers=1, log_level="info"),
             env=env,
             cwd=SERVICE_DIR / "src",
         )
