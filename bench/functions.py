@@ -598,11 +598,13 @@ def markdown_render(report: dict[str, Any]) -> str:
         "a transient message; 2 ms for a batch of eight). In all about 0.8 ms of CPU per "
         "event against 0.16 ms for the bare app, on two cores shared by wrk, both workers and "
         "the broker, and each request waits for its confirm: transient messages, same code, "
-        "reach only 2,400–2,650 events/s. Publishing on a connection per request in flight, "
-        "each waiting for its own confirm, cost 300–350 µs of RabbitMQ's CPU per message; on "
-        "RabbitMQ the requests in flight in one process now share one connection and their "
-        "publishes are pipelined, one `basic.ack` settling several "
-        "(`tessera_functions.publisher`): 230–270 µs and 10–15 % less worker CPU per request.",
+        "reach only 2,400–2,650 events/s. Pipelining the publishes of a process's requests on "
+        "one shared connection (one `basic.ack` settling several) was tried: 230–270 µs of "
+        "RabbitMQ's CPU per message instead of 300–350 and 10–15 % less worker CPU, but the "
+        "ratio stayed within the same range (0.15–0.28) on this loaded machine, for a "
+        "hand-written confirm loop of about 450 lines; it was not kept. Reaching 0.5× would "
+        "take RabbitMQ's per-message cost down (classic queue version 2 or quorum queues, "
+        "batching across requests), not the function's code.",
         "",
         f"(b) For each run the PostgreSQL database `{report['burst_database']}` is recreated "
         "and migrated, and one pending order with its payment is bulk-inserted per checkout. "

@@ -65,8 +65,7 @@ def test_a_delivered_carrier_event_is_on_the_queue_under_its_webhook_id(
 
 
 def test_concurrent_deliveries_each_land_once(real_broker_url: str) -> None:
-    """Request threads publish side by side: on RabbitMQ pipelined on one shared connection,
-    on the other brokers each on a connection of its own from the pool."""
+    """Request threads publish side by side, each on a connection of its own from the pool."""
     application = webhook_application_create(settings_for(real_broker_url))
     event_ids = [f"evt_concurrent{number:04d}" for number in range(96)]
 

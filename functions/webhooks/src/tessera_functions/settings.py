@@ -82,10 +82,10 @@ def broker_transport_options(url: str, *, var_dir: Path) -> dict[str, object]:
     if scheme == "filesystem":
         return filesystem_transport_options(var_dir / "broker")
     if scheme in {"amqp", "pyamqp"}:
-        # No `confirm_publish` (it waits for each message's confirm inside the call): the
-        # publisher selects confirms on its channel and waits for them itself, pipelined
-        # (publisher.py). The socket timeouts bound every read and write.
+        # publish returns only once RabbitMQ confirmed it has the message; the socket
+        # timeouts bound the waits that have no timeout of their own (declaring the queue).
         return {
+            "confirm_publish": True,
             "read_timeout": BROKER_TIMEOUT_SECONDS,
             "write_timeout": BROKER_TIMEOUT_SECONDS,
         }
