@@ -18,7 +18,7 @@ from monolith.orders.models import Order, PaymentStatus
 from monolith.orders.services import order_mark_fulfilled
 from monolith.orders.state_machine import OrderStatus
 
-from .factories import make_order
+from .factories import make_order, make_product
 from .webhook_envelopes import payment_event, refund_event, shipment_event
 
 pytestmark = pytest.mark.django_db
@@ -247,6 +247,49 @@ def test_a_batch_of_payments_queues_one_task_to_submit_all_their_invoices(
     task_name, arguments = queued[0]
     assert task_name == "jobs.processing_jobs_submit"
     assert arguments == (list(invoices.order_by("pk").values_list("pk", flat=True)),)
+
+
+def test_a_batch_of_payments_is_applied_together_in_a_few_statements(
+    category, django_capture_on_commit_callbacks, django_assert_max_num_queries
+) -> None:
+    product = make_product(category=category, stock=40)
+    orders = [make_order((product, 1)) for _ in range(40)]
+    raws = [payment_event(order.payment) for order in orders]
+
+    # Set-based: the count does not grow with the batch (per event it was some twenty each).
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(25):
+        outcome = inbox_envelopes_take(raws)
+
+    assert outcome.outcomes == {InboxStatus.APPLIED: 40}
+    for order in orders:
+        order = _reloaded(order)
+        assert order.status == OrderStatus.PAID
+        assert order.payment.status == PaymentStatus.SUCCEEDED
+        assert order.payment.provider_payment_id.startswith("pi_")
+        assert _last_cause(order).startswith("payments webhook payment_intent.succeeded")
+        assert order.transitions.filter(to_status=OrderStatus.PAID).count() == 1
+    assert ProcessingJob.objects.filter(kind=JobKind.INVOICE_PDF).count() == 40
+    assert set(InboxEvent.objects.values_list("status", "attempts")) == {(InboxStatus.APPLIED, 1)}
+
+
+def test_payments_taken_together_leave_an_order_that_is_not_pending_to_its_own_rules(
+    receive: Receive, product, django_capture_on_commit_callbacks
+) -> None:
+    pending = make_order((product, 1))
+    paid_already = make_order((product, 1))
+    receive(payment_event(paid_already.payment, event_id="evt_first_payment"))
+    refund = receive(refund_event(pending.payment))  # parked: its payment has not come yet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = inbox_envelopes_take(
+            [payment_event(pending.payment), payment_event(paid_already.payment)]
+        )
+
+    assert outcome.outcomes == {InboxStatus.APPLIED: 1, InboxStatus.IGNORED: 1}
+    assert _reloaded(paid_already).transitions.filter(to_status=OrderStatus.PAID).count() == 1
+    # The refund parked for the pending order's payment was applied with it.
+    assert _event(refund).status == InboxStatus.APPLIED
+    assert _reloaded(pending).status == OrderStatus.REFUNDED
 
 
 def test_an_event_that_fails_in_a_batch_does_not_undo_the_others(

@@ -40,9 +40,11 @@ from .events import (
 )
 from .metrics import inbox_outcome_count
 from .models import InboxEvent, InboxStatus
-from .services import inbox_event_take, inbox_subject_of
+from .services import inbox_event_take, inbox_payments_take, inbox_subject_of
 
 logger = logging.getLogger(__name__)
+
+PAYMENT_SUCCEEDED = "payment_intent.succeeded"
 
 _Key = tuple[str, str]  # (source, event id)
 
@@ -116,17 +118,36 @@ def inbox_envelopes_take(raws: Sequence[bytes]) -> IntakeOutcome:
                 logger.info("duplicate webhook %s:%s recorded, not applied again", *key)
         for source, _ in new_ids:
             inbox_outcome_count(source=source, outcome="recorded")
-        events = (
+        events = list(
             InboxEvent.objects.select_for_update()
             .filter(pk__in=new_ids.values(), status=InboxStatus.RECEIVED)
             .order_by("subject", "received_at", "id")
         )
+        taken = {event.pk for event in _payments_take(events)}
+        outcome.outcomes[InboxStatus.APPLIED] += len(taken)
         for event in events:
+            if event.pk in taken:
+                continue
             with _webhook_span(event.traceparent, event.tracestate):
                 outcome.outcomes[inbox_event_take(event=event, continue_trace=False)] += 1
     outcome.recorded = len(new_ids)
     outcome.duplicates = sum(repeats.values())
     return outcome
+
+
+def _payments_take(events: list[InboxEvent]) -> list[InboxEvent]:
+    """Apply the batch's payments together where that cannot reorder anything: a successful
+    payment whose subject has no other event in the batch. A lone one takes the per-event
+    path (and its own spans); so does every payment this leaves alone."""
+    subjects = Counter(event.subject for event in events)
+    payments = [
+        event
+        for event in events
+        if event.type == PAYMENT_SUCCEEDED and subjects[event.subject] == 1
+    ]
+    if len(payments) < 2:
+        return []
+    return inbox_payments_take(events=payments)
 
 
 def _webhook_span(traceparent: str, tracestate: str) -> AbstractContextManager[Any]:

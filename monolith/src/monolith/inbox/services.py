@@ -9,11 +9,12 @@ its backoff) without undoing the rest of its batch.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from tessera_contract.models.carrier import (
     ShipmentDeliveredEvent,
@@ -29,12 +30,14 @@ from tessera_contract.telemetry import traced_span
 
 from monolith.orders.models import Order, Payment
 from monolith.orders.services import (
+    PaymentReceipt,
     order_mark_delivered,
     order_mark_paid,
     order_mark_shipped,
     order_note_add,
     order_payment_failure_record,
     order_refund,
+    orders_mark_paid,
 )
 from monolith.orders.state_machine import PAYMENT_TAKEN_STATUSES, OrderStatus
 
@@ -118,7 +121,7 @@ def _failure_note(event: InboxEvent, error: BaseException) -> None:
 
 def _apply(*, event: InboxEvent, payload: InboxEventPayload) -> tuple[str, str]:
     """Apply a decoded event; return the inbox status it ends in and a note for staff."""
-    cause = f"{event.source} webhook {event.type} ({event.event_id})"
+    cause = _cause(event)
     if isinstance(payload, PaymentIntentSucceededEvent):
         payment = _payment(reference=event.subject)
         if payment.order.status != OrderStatus.PENDING_PAYMENT:
@@ -201,16 +204,70 @@ def _shipment_apply(
     return InboxStatus.APPLIED, ""
 
 
+def _cause(event: InboxEvent) -> str:
+    """What the order's timeline says moved it."""
+    return f"{event.source} webhook {event.type} ({event.event_id})"
+
+
 def _parked_unpark(*, payment_reference: str) -> None:
     """Apply the refunds that overtook this payment, now that it is applied (same transaction)."""
     payment = Payment.objects.get(reference=payment_reference)
-    subjects = [payment_reference, payment.provider_payment_id]
+    _parked_apply(subjects=[payment_reference, payment.provider_payment_id])
+
+
+def _parked_apply(*, subjects: list[str]) -> None:
     # skip_locked: a parked row another worker is applying right now is its business.
     parked = InboxEvent.objects.select_for_update(skip_locked=True).filter(
         status=InboxStatus.PARKED, subject__in=subjects
     )
     for event in parked.order_by("received_at", "id"):
         inbox_event_take(event=event)
+
+
+def inbox_payments_take(*, events: Sequence[InboxEvent]) -> list[InboxEvent]:
+    """Apply many locked `payment_intent.succeeded` events at once; return those applied.
+
+    What inbox_event_take does to each, set-based (orders_mark_paid): a batch's payments cost
+    a few statements instead of some twenty each. Only payments whose order is still pending
+    are applied here; the caller takes the rest one by one, and all of them when this fails
+    (the savepoint undoes it), so each event still ends applied, ignored or failed on its own.
+    """
+    receipts = []
+    for event in events:
+        payload = inbox_payload_decode(source=event.source, type=event.type, payload=event.payload)
+        if not isinstance(payload, PaymentIntentSucceededEvent):
+            raise TypeError(f"{event} is not a payment_intent.succeeded event")
+        receipts.append(
+            PaymentReceipt(
+                reference=event.subject,
+                provider_payment_id=payload.data.object.id,
+                cause=_cause(event),
+            )
+        )
+    with traced_span(
+        "run/inbox.inbox_payments_apply", attributes={"tessera.inbox.events": len(events)}
+    ):
+        try:
+            with transaction.atomic():
+                paid = orders_mark_paid(receipts=receipts)
+                applied = [event for event in events if event.subject in paid]
+                now = timezone.now()
+                InboxEvent.objects.filter(pk__in=[event.pk for event in applied]).update(
+                    status=InboxStatus.APPLIED,
+                    attempts=F("attempts") + 1,
+                    last_error="",
+                    applied_at=now,
+                    updated_at=now,
+                )
+                for event in applied:
+                    inbox_outcome_count(source=event.source, outcome=InboxStatus.APPLIED)
+                if applied:
+                    providers = [r.provider_payment_id for r in receipts if r.reference in paid]
+                    _parked_apply(subjects=[*paid, *providers])
+        except DatabaseError:
+            logger.warning("the batch's payments failed together; one by one", exc_info=True)
+            return []
+    return applied
 
 
 def inbox_retry_delay(*, attempts: int) -> timedelta:

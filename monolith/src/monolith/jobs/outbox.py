@@ -8,6 +8,7 @@ and again until processing accepts it, so a job is never lost while the service 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from django.db import transaction
 from tessera_contract.models.codec import PayloadError, payload_decode, payload_encode
@@ -38,6 +39,47 @@ def processing_job_request(*, request: JobCreateRequest, request_key: str) -> Pr
     existing = ProcessingJob.objects.filter(request_key=request_key).order_by("-id").first()
     if existing is not None:
         return existing
+    row = _job_row(request, request_key)
+    with transaction.atomic():
+        job, created = ProcessingJob.objects.get_or_create(
+            idempotency_key=request_key,
+            defaults={
+                field: getattr(row, field)
+                for field in (
+                    "kind",
+                    "subject_type",
+                    "subject_reference",
+                    "request_key",
+                    "request_payload",
+                    "status",
+                    "last_error",
+                )
+            },
+        )
+    if created and job.status == ProcessingJobStatus.PENDING:
+        enqueue_item_after_commit(SUBMIT_TASK, job.pk)
+    return job
+
+
+def processing_jobs_request(*, requests: Sequence[tuple[JobCreateRequest, str]]) -> None:
+    """processing_job_request for many requests at once (a batch of paid orders): one
+    multi-row insert for the keys not asked for yet, and one submission task after commit.
+
+    The caller holds what makes the keys its own (the orders' row locks), so no concurrent
+    insert of the same key can race this one.
+    """
+    keys = [request_key for _, request_key in requests]
+    known = set(
+        ProcessingJob.objects.filter(request_key__in=keys).values_list("request_key", flat=True)
+    )
+    rows = [_job_row(request, key) for request, key in requests if key not in known]
+    for job in ProcessingJob.objects.bulk_create(rows):
+        if job.status == ProcessingJobStatus.PENDING:
+            enqueue_item_after_commit(SUBMIT_TASK, job.pk)
+
+
+def _job_row(request: JobCreateRequest, request_key: str) -> ProcessingJob:
+    """The outbox row of a request, failed at once when the contract refuses the request."""
     encoded = payload_encode(request)
     status, last_error = ProcessingJobStatus.PENDING, ""
     try:
@@ -45,22 +87,16 @@ def processing_job_request(*, request: JobCreateRequest, request_key: str) -> Pr
         payload_decode(encoded, JobCreateRequest)
     except PayloadError as error:
         status, last_error = ProcessingJobStatus.FAILED, f"invalid job request: {error}"
-    with transaction.atomic():
-        job, created = ProcessingJob.objects.get_or_create(
-            idempotency_key=request_key,
-            defaults={
-                "kind": request.kind,
-                "subject_type": request.subject.type,
-                "subject_reference": request.subject.reference,
-                "request_key": request_key,
-                "request_payload": json.loads(encoded),
-                "status": status,
-                "last_error": last_error,
-            },
-        )
-    if created and job.status == ProcessingJobStatus.PENDING:
-        enqueue_item_after_commit(SUBMIT_TASK, job.pk)
-    return job
+    return ProcessingJob(
+        kind=request.kind,
+        subject_type=request.subject.type,
+        subject_reference=request.subject.reference,
+        request_key=request_key,
+        idempotency_key=request_key,
+        request_payload=json.loads(encoded),
+        status=status,
+        last_error=last_error,
+    )
 
 
 def processing_job_retry(*, job: ProcessingJob) -> ProcessingJob:

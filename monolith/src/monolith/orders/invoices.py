@@ -6,6 +6,9 @@ is made, so the invoice kind registers no result handler.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+
 from django.utils import timezone
 from tessera_contract.models.base import SubjectReference
 from tessera_contract.models.jobs import (
@@ -19,14 +22,35 @@ from tessera_contract.models.jobs import (
 
 from monolith.core.money import minor_units
 from monolith.jobs.models import ProcessingJob
-from monolith.jobs.outbox import processing_job_request
+from monolith.jobs.outbox import processing_job_request, processing_jobs_request
 
-from .models import Order
+from .models import Order, OrderLine
 
 
 def order_invoice_request(*, order: Order) -> ProcessingJob:
     """Ask for the invoice PDF of a paid order, in the transaction that marks it paid."""
-    request = InvoicePdfJobCreate(
+    lines = list(order.lines.order_by("id"))
+    return processing_job_request(
+        request=_invoice_job(order, lines), request_key=_invoice_key(order)
+    )
+
+
+def orders_invoice_request(*, orders: Sequence[Order]) -> None:
+    """order_invoice_request for several paid orders at once: two queries, not one per order."""
+    lines: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in OrderLine.objects.filter(order__in=orders).order_by("order_id", "id"):
+        lines[line.order_id].append(line)
+    processing_jobs_request(
+        requests=[(_invoice_job(order, lines[order.pk]), _invoice_key(order)) for order in orders]
+    )
+
+
+def _invoice_key(order: Order) -> str:
+    return f"invoice-{order.number}"
+
+
+def _invoice_job(order: Order, lines: list[OrderLine]) -> InvoicePdfJobCreate:
+    return InvoicePdfJobCreate(
         subject=SubjectReference(type="order", reference=order.number),
         input=InvoicePdfInput(
             order_number=order.number,
@@ -48,7 +72,7 @@ def order_invoice_request(*, order: Order) -> ProcessingJob:
                     unit_price_minor=minor_units(line.unit_price),
                     line_total_minor=minor_units(line.line_total),
                 )
-                for line in order.lines.order_by("id")
+                for line in lines
             ],
             totals=InvoiceTotals(
                 subtotal_minor=minor_units(order.subtotal),
@@ -58,4 +82,3 @@ def order_invoice_request(*, order: Order) -> ProcessingJob:
             ),
         ),
     )
-    return processing_job_request(request=request, request_key=f"invoice-{order.number}")

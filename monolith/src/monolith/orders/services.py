@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from monolith.accounts.models import User
 from monolith.cart.models import Cart
@@ -18,7 +20,7 @@ from monolith.catalog.models import Product
 from monolith.core.after_commit import enqueue_after_commit
 from monolith.core.errors import DomainError
 
-from .invoices import order_invoice_request
+from .invoices import order_invoice_request, orders_invoice_request
 from .models import Order, OrderLine, OrderTransition, Payment, PaymentStatus
 from .state_machine import OrderStatus, check_transition
 
@@ -223,6 +225,59 @@ def order_mark_paid(*, payment: Payment, provider_payment_id: str, cause: str) -
     # The invoice job's outbox row commits with the payment; the relay submits it afterwards.
     order_invoice_request(order=order)
     return order
+
+
+@dataclass(frozen=True)
+class PaymentReceipt:
+    """The provider's word that the payment with this reference succeeded."""
+
+    reference: str
+    provider_payment_id: str
+    cause: str
+
+
+@transaction.atomic
+def orders_mark_paid(*, receipts: Sequence[PaymentReceipt]) -> set[str]:
+    """order_mark_paid for many payments at once (a batch of webhooks), in a few statements.
+
+    Only orders still pending payment become paid; their rows and their payments' are locked
+    in order id order. Returns the references whose order became paid: the others (unknown,
+    already paid, cancelled...) are the caller's to handle one by one.
+    """
+    check_transition(OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
+    by_reference = {receipt.reference: receipt for receipt in receipts}
+    payments = list(
+        Payment.objects.select_related("order")
+        .select_for_update(of=("self", "order"))
+        .filter(reference__in=by_reference, order__status=OrderStatus.PENDING_PAYMENT)
+        .order_by("order_id")
+    )
+    if not payments:
+        return set()
+    now = timezone.now()
+    OrderTransition.objects.bulk_create(
+        OrderTransition(
+            order=payment.order,
+            from_status=OrderStatus.PENDING_PAYMENT,
+            to_status=OrderStatus.PAID,
+            cause=by_reference[payment.reference].cause,
+        )
+        for payment in payments
+    )
+    Order.objects.filter(pk__in=[payment.order_id for payment in payments]).update(
+        status=OrderStatus.PAID, updated_at=now
+    )
+    for payment in payments:
+        payment.order.status = OrderStatus.PAID
+        payment.provider_payment_id = by_reference[payment.reference].provider_payment_id
+    # One CASE for the field that differs per row (bulk_update would build one per field).
+    Payment.objects.bulk_update(payments, ["provider_payment_id"])
+    Payment.objects.filter(pk__in=[payment.pk for payment in payments]).update(
+        status=PaymentStatus.SUCCEEDED, updated_at=now
+    )
+    # The invoice jobs' outbox rows commit with the payments, as in order_mark_paid.
+    orders_invoice_request(orders=[payment.order for payment in payments])
+    return {payment.reference for payment in payments}
 
 
 @transaction.atomic
