@@ -89,32 +89,15 @@ class Burst:
     checkouts: int
 
 
-def _manage(run: Run, *arguments: str) -> None:
-    from bench.functions import BenchmarkFailure
-    from scripts import components
-
-    completed = subprocess.run(
-        components.manage("monolith", *arguments),
-        env=run.django_environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise BenchmarkFailure(
-            f"manage.py {' '.join(arguments)} failed:\n{completed.stdout}{completed.stderr}"
-        )
-
-
 def _seed(arguments: argparse.Namespace, run: Run) -> Burst:
-    from bench import postgres
+    from bench import postgres, server
     from bench.functions import BenchmarkFailure, phase
 
     # Each checkout gets its payment; ~10 % a duplicate, ~10 % a refund sent first.
     checkouts = round(arguments.burst_events / 1.2)
     with phase(f"burst: database {postgres.database_name(run.database_url)}, {checkouts:,} orders"):
         postgres.database_recreate(run.database_url)
-        _manage(run, "migrate", "--noinput")
+        server.manage(run.django_environment, "migrate", "--noinput")
         completed = subprocess.run(
             [sys.executable, "-c", SEED_SCRIPT, str(checkouts)],
             env=run.django_environment,

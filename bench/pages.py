@@ -29,7 +29,6 @@ from pathlib import Path
 
 from bench import loadgen, machine, postgres, server
 from bench.loadgen import LoadResult, LoadSettings
-from scripts import components
 
 NAME = "pages"
 DESCRIPTION = "shopper pages vs a bare Django view, gunicorn on PostgreSQL, 10k and 100k products"
@@ -163,7 +162,9 @@ def run(arguments: argparse.Namespace) -> None:
                 options.database_url, first=size // 2, count=2 * COLD_REQUESTS + 1
             )
             session = last_line(
-                manage(environment, "shell", "-c", "from benchsite.shopper import main; main()")
+                server.manage(
+                    environment, "shell", "-c", "from benchsite.shopper import main; main()"
+                )
             )
             measurements = serve_and_measure(
                 options,
@@ -281,23 +282,6 @@ def django_environment(
     return environment
 
 
-def manage(environment: dict[str, str], *arguments: str) -> str:
-    """Run a management command of the bench site; its output, or a failure that shows it."""
-    completed = subprocess.run(
-        components.manage("monolith", *arguments),
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise BenchmarkFailure(
-            f"manage.py {' '.join(arguments)} failed with {completed.returncode}:\n"
-            f"{completed.stdout}{completed.stderr}"
-        )
-    return completed.stdout
-
-
 def last_line(output: str) -> str:
     """The last non-empty line of a command's output, for a short progress note."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -315,10 +299,10 @@ def site_prepare(
     with phase(f"recreating the PostgreSQL database {name}", benchmark=benchmark):
         postgres.database_recreate(database_url)
     with phase("migrating", benchmark=benchmark):
-        manage(environment, "migrate", "--noinput")
+        server.manage(environment, "migrate", "--noinput")
     seed_started = time.monotonic()
     with phase(f"seeding {products:,} products", benchmark=benchmark):
-        seeded = manage(environment, "seed_demo", f"--products={products}", "--skip-users")
+        seeded = server.manage(environment, "seed_demo", f"--products={products}", "--skip-users")
         print(f"    {last_line(seeded)}")
     seed_s = time.monotonic() - seed_started
     with phase(
@@ -327,7 +311,7 @@ def site_prepare(
     ):
         postgres.database_analyze(database_url)
     with phase("collecting static files", benchmark=benchmark):
-        print(f"    {last_line(manage(environment, 'collectstatic', '--noinput'))}")
+        print(f"    {last_line(server.manage(environment, 'collectstatic', '--noinput'))}")
     return seed_s
 
 

@@ -59,6 +59,26 @@ def http_get(
         connection.close()
 
 
+def manage(environment: dict[str, str], *arguments: str) -> str:
+    """Run a monolith management command with this environment; its output, or a failure that
+    shows what it printed."""
+    from scripts import components
+
+    completed = subprocess.run(
+        components.manage("monolith", *arguments),
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise ServerError(
+            f"manage.py {' '.join(arguments)} failed with {completed.returncode}:\n"
+            f"{completed.stdout}{completed.stderr}"
+        )
+    return completed.stdout
+
+
 def log_tail(log_path: Path, lines: int = 40) -> str:
     """The last lines of the server's log, to explain a failure."""
     if not log_path.exists():
