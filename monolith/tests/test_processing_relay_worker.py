@@ -20,6 +20,7 @@ import pytest
 from amqp.exceptions import ChannelError
 from django.db import connection
 from kombu import Connection, Queue
+from tessera_contract.messaging import MONOLITH_TASK_QUEUE
 from tessera_testsupport import rabbitmq_vhost_url
 
 from monolith.jobs.client import processing_clients_close
@@ -47,9 +48,8 @@ def task_queue_consumers(broker_url: str) -> int:
     with Connection(broker_url) as broker:
         try:
             # kombu types the answer loosely; RabbitMQ's is (name, messages, consumers).
-            declared: Any = Queue("celery", durable=True)(broker.channel()).queue_declare(
-                passive=True
-            )
+            queue = Queue(MONOLITH_TASK_QUEUE, durable=True)
+            declared: Any = queue(broker.channel()).queue_declare(passive=True)
             _, _, consumers = declared
         except ChannelError:
             return 0
