@@ -11,7 +11,7 @@ from typing import Any, Literal
 import msgspec
 from tessera_contract.models.base import EventId, Timestamp, TraceContext
 from tessera_contract.models.carrier import CARRIER_EVENT_TYPES, CarrierEvent
-from tessera_contract.models.codec import InvalidPayloadError, PayloadError, payload_decode
+from tessera_contract.models.codec import PayloadError, payload_decode
 from tessera_contract.models.payments import PAYMENT_EVENT_TYPES, PaymentEvent
 from tessera_contract.webhooks import (
     UnsupportedEventTypeError,
@@ -67,7 +67,6 @@ def inbox_payload_decode(
 
 __all__ = [
     "InboxEventPayload",
-    "InvalidPayloadError",
     "PayloadError",
     "ReceivedEnvelope",
     "inbox_payload_decode",

@@ -126,14 +126,7 @@ def processing_job_submit(*, processing_job_id: int) -> float | None:
         elif remote.status in TERMINAL_STATUSES:
             # The key replayed a job that finished long ago, whose callback we no longer have.
             row = ProcessingJob.objects.select_for_update().get(pk=job.pk)
-            outcome_apply(
-                row=row,
-                status=remote.status,
-                result_locations=list(remote.result_locations),
-                error=remote.error,
-                attempts=remote.attempts,
-                finished_at=remote.finished_at or now,
-            )
+            outcome_apply(row=row, outcome=remote, finished_at=remote.finished_at or now)
     return None
 
 

@@ -15,9 +15,8 @@ import msgspec
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from tessera_contract.models.base import JobError, ResultLocation
 from tessera_contract.models.codec import payload_decode, payload_encode
-from tessera_contract.models.jobs import JobResult
+from tessera_contract.models.jobs import Job, JobResult
 
 from .models import JobKind, JobResultReceipt, ProcessingJob, ProcessingJobStatus
 
@@ -68,32 +67,19 @@ def receipt_apply(receipt: JobResultReceipt) -> None:
     if row is None or receipt.applied_at is not None:
         return
     result = payload_decode(json.dumps(receipt.payload).encode(), JobResult)
-    outcome_apply(
-        row=row,
-        status=result.status,
-        result_locations=list(result.result_locations),
-        error=result.error,
-        attempts=result.attempts,
-        finished_at=result.finished_at,
-    )
+    outcome_apply(row=row, outcome=result, finished_at=result.finished_at)
     receipt.applied_at = timezone.now()
     receipt.save(update_fields=["applied_at"])
 
 
-def outcome_apply(
-    *,
-    row: ProcessingJob,
-    status: str,
-    result_locations: list[ResultLocation],
-    error: JobError | None,
-    attempts: int,
-    finished_at: datetime,
-) -> None:
-    """Record a finished job's outcome on its (locked) row and hand a success to its kind."""
-    row.status = TERMINAL_STATUSES.get(status, ProcessingJobStatus.FAILED)
-    row.result_locations = [msgspec.to_builtins(item) for item in result_locations]
+def outcome_apply(*, row: ProcessingJob, outcome: Job | JobResult, finished_at: datetime) -> None:
+    """Record a finished job's outcome (its result, or the job as processing describes it) on
+    its locked row and hand a success to its kind."""
+    error = outcome.error
+    row.status = TERMINAL_STATUSES.get(outcome.status, ProcessingJobStatus.FAILED)
+    row.result_locations = [msgspec.to_builtins(item) for item in outcome.result_locations]
     row.last_error = f"{error.code}: {error.message}" if error is not None else ""
-    row.processing_attempts = attempts
+    row.processing_attempts = outcome.attempts
     row.finished_at = finished_at
     row.next_attempt_at = None
     row.save()
