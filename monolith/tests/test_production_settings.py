@@ -3,10 +3,8 @@
 import os
 import secrets
 import subprocess
-import sys
-from pathlib import Path
 
-MANAGE = Path(__file__).resolve().parents[1] / "manage.py"
+from scripts import components
 
 
 def test_check_deploy_is_clean_for_production_settings():
@@ -17,7 +15,7 @@ def test_check_deploy_is_clean_for_production_settings():
         "DJANGO_ALLOWED_HOSTS": "shop.example.com",
     }
     result = subprocess.run(
-        [sys.executable, str(MANAGE), "check", "--deploy", "--fail-level", "WARNING"],
+        components.manage("monolith", "check", "--deploy", "--fail-level", "WARNING"),
         env=env,
         capture_output=True,
         text=True,
@@ -31,7 +29,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
     env.update(DJANGO_SETTINGS_MODULE="monolith.settings.production", DJANGO_ALLOWED_HOSTS="x")
     result = subprocess.run(
-        [sys.executable, str(MANAGE), "check"],
+        components.manage("monolith", "check"),
         env=env,
         capture_output=True,
         text=True,

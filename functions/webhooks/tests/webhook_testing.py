@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +22,8 @@ from tessera_functions.publisher import webhook_queue
 from tessera_functions.settings import FunctionSettings
 from tessera_testsupport import free_port
 from werkzeug.test import Client, TestResponse
+
+from scripts import components
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # The provider payloads recorded once for the whole platform (contract/tests/fixtures).
@@ -120,7 +121,7 @@ def local_server(tmp_path: Path, workers: int = 1) -> Iterator[str]:
     log = tmp_path / "server.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "tessera_functions.serve"],
+            components.functions_serve(),
             env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,
