@@ -7,6 +7,11 @@ idempotent (every worker queues it, and several sweeps at once are harmless). A 
 expires after a few intervals (EXPIRY_INTERVALS, EXPIRY_MIN_SECONDS at least): a pool busy
 with long jobs skips ticks instead of piling them up, yet a transport that delivers slowly
 (SQS polls) still runs them. A broker hiccup costs one tick, not the timer.
+
+The processing worker's outbox relay is not one of these: it publishes from a thread of its
+own, and only when messages wait. Queueing a task every two seconds from the timer raced
+kombu's filesystem transport (`make run`), whose reader can open a message file before its
+writer has filled it, and stopped the worker.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from typing import Any
 from celery import Celery, signals
 from tessera_contract.messaging import JOB_RUN_TASK
 from tessera_contract.telemetry.celery_worker import celery_worker_telemetry_connect
-from tessera_contract.worker_timer import PeriodicTask, periodic_tasks_step
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "processing.settings.local")
 
@@ -15,17 +14,6 @@ app = Celery("processing")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-
-def _periodic_tasks() -> list[PeriodicTask]:
-    from django.conf import settings
-
-    from processing.jobs.services import OUTBOX_RELAY_TASK
-
-    # Outbox messages whose publish after commit failed (the broker was down) or never ran.
-    return [PeriodicTask(OUTBOX_RELAY_TASK, settings.PROCESSING_OUTBOX_RELAY_INTERVAL_SECONDS)]
-
-
-app.steps["consumer"].add(periodic_tasks_step(_periodic_tasks))
 
 # Job attempts, their SQL and the result callback traced; the job metrics served.
 celery_worker_telemetry_connect(service_name="tessera-processing-worker")

@@ -233,10 +233,6 @@ def _outbox_message_send(message: OutboxMessage) -> bool:
     return True
 
 
-# Queued by every worker's timer (celery_app.py); also `manage.py outbox_relay`.
-OUTBOX_RELAY_TASK = "processing.outbox_relay"
-
-
 def outbox_relay(*, limit: int = 100) -> int:
     """Publish the outbox messages that are due (their publish after commit failed, or the
     process died before it ran); return how many were published."""

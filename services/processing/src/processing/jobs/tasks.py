@@ -1,6 +1,5 @@
 """Celery tasks: thin wrappers that decode the contract's message and call one service."""
 
-import logging
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -12,14 +11,7 @@ from tessera_contract.models.base import TraceContext
 from tessera_contract.models.jobs import JobQueued, JobResult
 from tessera_contract.telemetry import traced_span
 
-from processing.jobs.services import (
-    OUTBOX_RELAY_TASK,
-    job_attempt_run,
-    job_result_deliver,
-    outbox_relay,
-)
-
-logger = logging.getLogger(__name__)
+from processing.jobs.services import job_attempt_run, job_result_deliver
 
 
 @shared_task(name=JOB_RUN_TASK, bind=True)
@@ -44,14 +36,6 @@ def job_result_deliver_task(message: dict[str, Any]) -> None:
     result = msgspec.convert(message, JobResult)
     with _message_span(f"job result {result.kind}", result.trace, job_id=str(result.job_id)):
         job_result_deliver(result=result)
-
-
-@shared_task(name=OUTBOX_RELAY_TASK, ignore_result=True)
-def outbox_relay_task() -> None:
-    """Publish the outbox's due messages (queued by the worker's timer)."""
-    published = outbox_relay()
-    if published:
-        logger.info("outbox relay published %s message(s)", published)
 
 
 def _message_span(name: str, trace: object, *, job_id: str) -> AbstractContextManager[object]:

@@ -1,23 +1,20 @@
 """`manage.py outbox_relay`: publish the outbox's due messages (once, or until stopped)."""
 
 import contextlib
-import logging
-import time
+import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
 
+from processing.jobs.relay import outbox_relay_loop
 from processing.jobs.services import outbox_relay
-
-logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
     help = (
         "Publish outbox messages whose publish after commit failed. Every worker already "
-        "does this on its timer; the command is for a deployment without workers running, "
-        "or to drain the outbox by hand."
+        "runs this; the command is for a deployment without workers running, or to drain "
+        "the outbox by hand."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,13 +26,4 @@ class Command(BaseCommand):
             self.stdout.write(f"published {outbox_relay()}")
             return
         with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                close_old_connections()
-                try:
-                    published = outbox_relay()
-                except Exception:  # the database is down, say: try again next round
-                    logger.exception("outbox relay round failed")
-                else:
-                    if published:
-                        self.stdout.write(f"published {published}")
-                time.sleep(interval)
+            outbox_relay_loop(threading.Event(), interval)
