@@ -13,6 +13,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("monolith.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("monolith.api.urls")),
+    # The webhook receivers, when WEBHOOK_RECEIVERS_PLACEMENT is inline (inbox/receivers.py).
+    path("", include("monolith.inbox.urls")),
     # The processing service's signed job-result callback (contract tag internal-callbacks).
     path("", include("monolith.jobs.urls")),
     # Any other internal path: handler404 answers a problem only with DEBUG off, this route

@@ -23,6 +23,11 @@ from .models import ProcessingJob, ProcessingJobStatus
 SUBMIT_TASK = "jobs.processing_jobs_submit"
 
 
+def request_decode(job: ProcessingJob) -> JobCreateRequest:
+    """The contract's request an outbox row holds."""
+    return payload_decode(json.dumps(job.request_payload).encode(), JobCreateRequest)
+
+
 class JobNotRetryable(DomainError):
     def __init__(self, job: ProcessingJob) -> None:
         super().__init__(f"Only failed or cancelled jobs can be retried; this one is {job.status}.")

@@ -251,6 +251,21 @@ PAYMENT_PROVIDER_URL = env.str("PAYMENT_PROVIDER_URL", default="http://127.0.0.1
 CARRIER_API_URL = env.str("CARRIER_API_URL", default="http://127.0.0.1:8003")
 CARRIER_API_TIMEOUT_SECONDS = env.float("CARRIER_API_TIMEOUT_SECONDS", default=3.0)
 
+# Where each part runs (docs/architecture.md, "Placements"): processing jobs on the
+# processing ``service`` or ``inline`` in this project's worker; the webhook receivers as
+# separate ``function``s or ``inline`` in this project's web process at /webhooks/….
+PROCESSING_PLACEMENT = env.str("PROCESSING_PLACEMENT", default="service")
+WEBHOOK_RECEIVERS_PLACEMENT = env.str("WEBHOOK_RECEIVERS_PLACEMENT", default="function")
+# Inline jobs: how often a job is tried before it is dead-lettered (the processing service
+# reads the same variable), the largest image the renditions open, and how long a running
+# job holds its row (beyond CELERY_TASK_TIME_LIMIT, so only a dead worker's row is run again).
+PROCESSING_JOB_MAX_ATTEMPTS = env.int("PROCESSING_JOB_MAX_ATTEMPTS", default=3)
+PROCESSING_IMAGE_MAX_PIXELS = env.int("PROCESSING_IMAGE_MAX_PIXELS", default=40_000_000)
+PROCESSING_INLINE_LEASE_SECONDS = env.float("PROCESSING_INLINE_LEASE_SECONDS", default=180.0)
+# Inline receivers verify with the secrets the functions read under the same names.
+PAYMENT_WEBHOOK_SECRETS = env.str("PAYMENT_WEBHOOK_SECRETS", default="")
+CARRIER_WEBHOOK_SECRETS = env.str("CARRIER_WEBHOOK_SECRETS", default="")
+
 # The processing service (monolith.jobs): where its jobs API is, the service-token keys it
 # verifies ("<kid>:<secret>,...", the first signs; the same SERVICE_TOKEN_KEYS it reads) and
 # the audience it expects. Empty keys: jobs stay pending (and say why) until they are set.

@@ -24,13 +24,13 @@ from tessera_contract.models.jobs import (
     JobCreateRequest,
     JobQueued,
     JobResult,
-    SalesReportJobCreate,
 )
 from tessera_contract.signing.standard_webhooks import StandardWebhookSigner
 from tessera_contract.telemetry import trace_context_current
 
 from processing.jobs.errors import JobCancelledError, JobWorkError
 from processing.jobs.kinds.base import Checkpoint
+from processing.jobs.kinds.requests import job_request_check
 from processing.jobs.models import TERMINAL_STATUSES, Job, JobStatus, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -46,39 +46,6 @@ class JobNotCancellableError(Exception):
 
 class JobNotReplayableError(Exception):
     """Only a dead-lettered or failed job can be replayed."""
-
-
-class JobRequestUnsupportedError(Exception):
-    """The request matches the schema but asks for what the service refuses (422).
-
-    ``errors`` are the problem's field errors: a JSON pointer into the body and a detail.
-    """
-
-    def __init__(self, detail: str, errors: list[dict[str, str]]) -> None:
-        super().__init__(detail)
-        self.errors = errors
-
-
-def job_request_check(*, request: JobCreateRequest) -> None:
-    """Refuse, before a job exists, what the schema cannot say: a sales report's range must
-    not end before it starts, and only the csv format is produced.
-
-    PDF reports are listed in the contract but not made: a paginated PDF of a million orders
-    cannot be written with constant memory by fpdf2, which keeps every page until output.
-    Refused at creation (422) rather than accepted and then failed, or silently skipped next
-    to a csv.
-    """
-    if not isinstance(request, SalesReportJobCreate):
-        return
-    errors = [
-        {"pointer": f"/input/formats/{index}", "detail": "Only csv reports are produced."}
-        for index, name in enumerate(request.input.formats)
-        if name != "csv"
-    ]
-    if request.input.date_to < request.input.date_from:
-        errors.append({"pointer": "/input/date_to", "detail": "date_to is before date_from."})
-    if errors:
-        raise JobRequestUnsupportedError("The sales report cannot be made as asked.", errors)
 
 
 @dataclass(frozen=True)

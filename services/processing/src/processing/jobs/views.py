@@ -13,12 +13,12 @@ from tessera_contract.models.codec import InvalidPayloadError, PayloadError, pay
 from tessera_contract.problems import ProblemType
 from tessera_contract.problems.drf import ApiProblem
 
+from processing.jobs.kinds.requests import JobRequestUnsupportedError
 from processing.jobs.models import Job, JobStatus
 from processing.jobs.selectors import job_get
 from processing.jobs.services import (
     IdempotencyConflictError,
     JobNotCancellableError,
-    JobRequestUnsupportedError,
     job_cancel,
     job_create,
     job_request_decode,
