@@ -36,8 +36,12 @@ lock:  ## Re-resolve dependencies and rewrite requirements.lock (no registry hos
 		--no-header --output-file requirements.lock
 	@rm -f uv.lock
 
-run: install  ## Migrate, seed demo data and start every part on embedded defaults
-	@$(BIN)/python scripts/run_platform.py
+# Where the parts run under `make run`: hybrid (each part its own process) or monolith (one
+# Django process and one worker do everything); docs/architecture.md, "Placements".
+PLACEMENT ?= hybrid
+
+run: install  ## Migrate, seed demo data and start the platform on embedded defaults (PLACEMENT=hybrid|monolith)
+	@PLACEMENT=$(PLACEMENT) $(BIN)/python scripts/run_platform.py
 
 distributed: install nginx-deps  ## The distributed topology on loopback: nginx :8080, two replicas, real services
 	@$(BIN)/python scripts/run_distributed.py

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -75,23 +76,60 @@ DEMO_INTERNAL_SETTINGS = {
 }
 
 
-def components() -> list[Component]:
-    return [
+# `make run PLACEMENT=…`: where each part runs, as the monolith's two settings. A part's own
+# variable (PROCESSING_PLACEMENT, WEBHOOK_RECEIVERS_PLACEMENT) wins over the preset.
+PLACEMENT_PRESETS = {
+    # Every part in its own process: the processing service, the webhook functions.
+    "hybrid": {"PROCESSING_PLACEMENT": "service", "WEBHOOK_RECEIVERS_PLACEMENT": "function"},
+    # One Django process and one worker do everything.
+    "monolith": {"PROCESSING_PLACEMENT": "inline", "WEBHOOK_RECEIVERS_PLACEMENT": "inline"},
+}
+
+
+@dataclass(frozen=True)
+class Placements:
+    processing: str  # service | inline
+    receivers: str  # function | inline
+
+    @classmethod
+    def from_environment(cls, preset: str) -> Placements:
+        if preset not in PLACEMENT_PRESETS:
+            raise ValueError(f"PLACEMENT={preset!r}: choose one of {', '.join(PLACEMENT_PRESETS)}")
+        for name, value in PLACEMENT_PRESETS[preset].items():
+            os.environ.setdefault(name, value)
+        return cls(
+            processing=os.environ["PROCESSING_PLACEMENT"],
+            receivers=os.environ["WEBHOOK_RECEIVERS_PLACEMENT"],
+        )
+
+    @property
+    def receivers_url(self) -> str:
+        port = MONOLITH_PORT if self.receivers == "inline" else FUNCTIONS_PORT
+        return f"http://127.0.0.1:{port}/webhooks"
+
+
+def components(placements: Placements) -> list[Component]:
+    monolith = [
         Component(
             name="monolith",
             argv=runserver("monolith", MONOLITH_PORT),
             ready_url=ready_url(MONOLITH_PORT),
         ),
         Component(
-            name="webhook functions",
-            argv=functions_serve(),
-            ready_url=ready_url(FUNCTIONS_PORT),
-        ),
-        Component(
-            # Applies queued webhook envelopes (the inbox consumer step) and order tasks.
+            # Applies queued webhook envelopes (the inbox consumer step) and order tasks, and
+            # runs the processing jobs when they are inline.
             name="monolith worker",
             argv=celery_worker("monolith", "--loglevel", "INFO"),
         ),
+    ]
+    functions = [
+        Component(
+            name="webhook functions",
+            argv=functions_serve(),
+            ready_url=ready_url(FUNCTIONS_PORT),
+        )
+    ]
+    processing = [
         Component(
             name="processing API",
             argv=runserver("processing", PROCESSING_PORT),
@@ -107,14 +145,19 @@ def components() -> list[Component]:
             ),
             env=PROCESSING_ENV,
         ),
+    ]
+    outside = [
         Component(
             name="provider and carrier sandbox",
             argv=sandbox_serve(SANDBOX_PORT),
             ready_url=ready_url(SANDBOX_PORT),
-            # The sandbox signs with exactly the secrets the webhook functions verify with.
+            # The sandbox signs with exactly the secrets the receivers verify with, and sends
+            # to wherever the receivers run.
             env={
                 "SANDBOX_PAYMENT_SECRETS": os.environ.get("PAYMENT_WEBHOOK_SECRETS", ""),
                 "SANDBOX_CARRIER_SECRETS": os.environ.get("CARRIER_WEBHOOK_SECRETS", ""),
+                "SANDBOX_PAYMENTS_WEBHOOK_URL": f"{placements.receivers_url}/payments",
+                "SANDBOX_CARRIER_WEBHOOK_URL": f"{placements.receivers_url}/carrier",
             },
         ),
         Component(
@@ -124,29 +167,44 @@ def components() -> list[Component]:
             ready_url=ready_url(HEADLESS_PORT),
         ),
     ]
+    return [
+        *monolith,
+        *(functions if placements.receivers == "function" else []),
+        *(processing if placements.processing == "service" else []),
+        *outside,
+    ]
 
 
-def prepare() -> None:
+def prepare(placements: Placements) -> None:
     """Create the runtime folders, migrate and seed; safe to repeat on every start."""
     for folder in ("var", "var/media", "var/broker"):
         (REPO_ROOT / folder).mkdir(parents=True, exist_ok=True)
     step("Migrating the monolith's database")
     subprocess.run(manage("monolith", "migrate", "--no-input", "-v", "0"), check=True)
-    step("Migrating the processing service's database")
-    subprocess.run(
-        manage("processing", "migrate", "--no-input", "-v", "0"),
-        check=True,
-        env={**os.environ, **PROCESSING_ENV},
-    )
+    if placements.processing == "service":
+        step("Migrating the processing service's database")
+        subprocess.run(
+            manage("processing", "migrate", "--no-input", "-v", "0"),
+            check=True,
+            env={**os.environ, **PROCESSING_ENV},
+        )
     step("Seeding demo data")
     subprocess.run(manage("monolith", "seed_demo"), check=True)
     step("Building the headless storefront (only when its sources changed)")
     headless_storefront.build(api_origin="http://127.0.0.1:8000")
 
 
-def banner() -> str:
+def banner(placements: Placements) -> str:
     from monolith.demo.services import DEMO_SHOPPER, DEMO_STAFF
 
+    processing = {
+        "service": "processing service  http://127.0.0.1:8001/healthz",
+        "inline": "inline, in the monolith worker",
+    }[placements.processing]
+    receivers = {
+        "function": "webhook functions",
+        "inline": "inline, in the monolith",
+    }[placements.receivers]
     return "\n".join(
         [
             "",
@@ -154,8 +212,9 @@ def banner() -> str:
             "  Shop           http://127.0.0.1:8000/",
             "  Admin          http://127.0.0.1:8000/admin/",
             "  Storefront API http://127.0.0.1:8000/api/v1/products",
-            "  Processing     http://127.0.0.1:8001/healthz",
-            "  Webhooks       http://127.0.0.1:8002/webhooks/payments  /webhooks/carrier",
+            "Where each part runs (make run PLACEMENT=hybrid|monolith; docs/architecture.md):",
+            f"  Jobs           {processing}",
+            f"  Webhooks       {receivers}  {placements.receivers_url}/payments  /carrier",
             "  Sandbox        http://127.0.0.1:8003/ (payment provider and carrier)",
             "  Headless shop  http://127.0.0.1:8004/ (frontend/headless, API across origins)",
             "  Health         /healthz and /readyz on every port",
@@ -176,10 +235,18 @@ PORTS = {
 }
 
 
-def main() -> int:
+def main(placement: str) -> int:
     for name, value in {**DEMO_WEBHOOK_SECRETS, **DEMO_INTERNAL_SETTINGS}.items():
         os.environ.setdefault(name, value)
-    taken = ports_taken(PORTS)
+    try:
+        placements = Placements.from_environment(placement)
+    except ValueError as error:
+        print(f"Tessera could not start: {error}", file=sys.stderr)
+        return 2
+    planned = components(placements)
+    taken = ports_taken(
+        {name: port for name, port in PORTS.items() if name in {c.name for c in planned}}
+    )
     if taken:
         print(
             f"Tessera could not start: ports already in use: {', '.join(taken)}. "
@@ -188,14 +255,14 @@ def main() -> int:
         )
         return 1
     stop_signals_handle()
-    prepare()
+    prepare(placements)
     running: list[Component] = []
     try:
-        for component in components():
+        for component in planned:
             start(component)
             running.append(component)
             wait_until_ready(component)
-        print(banner(), flush=True)
+        print(banner(placements), flush=True)
         return supervise(running)
     except KeyboardInterrupt:
         print("\nStopping Tessera…", flush=True)
@@ -213,4 +280,4 @@ if __name__ == "__main__":
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monolith.settings.local")
     django.setup()
-    sys.exit(main())
+    sys.exit(main(os.environ.get("PLACEMENT", "hybrid")))

@@ -1,9 +1,11 @@
-"""The monolith and the REAL processing service, end to end.
+"""Processing jobs end to end, in both placements (PROCESSING_PLACEMENT), by the same tests.
 
-The processing API (runserver) and a worker for all its queues run as subprocesses on a
-temporary SQLite database and a filesystem broker, sharing a media folder with the monolith
-and posting their signed results to the monolith's live server. What must come back: a real
-invoice PDF behind the order page's link, and real WebP/JPEG renditions on the product page.
+``service``: the REAL processing service: its API (runserver) and a worker for all its queues
+run as subprocesses on a temporary SQLite database and a filesystem broker, sharing a media
+folder with the monolith and posting their signed results to the monolith's live server.
+``inline``: the relay's submission runs the same job kinds in this process.
+What must come back either way: a real invoice PDF behind the order page's link, and real
+WebP/JPEG renditions on the product page.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from monolith.accounts.models import User
 from monolith.catalog.models import ProductImage
 from monolith.jobs.client import processing_clients_close
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus
 from monolith.jobs.relay import processing_job_submit, processing_jobs_sweep
+from monolith.orders.models import Order
 from monolith.orders.services import order_mark_paid
 
 from .factories import make_category, make_order, make_product, make_user
@@ -54,6 +59,7 @@ def processing(tmp_path_factory, shared_media, live_server) -> Iterator[Processi
 @pytest.fixture
 def monolith_settings(settings, shared_media, processing):
     settings.MEDIA_ROOT = shared_media
+    settings.PROCESSING_PLACEMENT = "service"
     settings.PROCESSING_API_URL = processing.url
     settings.PROCESSING_SERVICE_TOKEN_KEYS = TOKEN_KEYS
     settings.JOB_RESULT_CALLBACK_SECRETS = CALLBACK_SECRET
@@ -62,7 +68,20 @@ def monolith_settings(settings, shared_media, processing):
     processing_clients_close()
 
 
-def job_finished(job: ProcessingJob, processing: ProcessingService, timeout: float = 20):
+@pytest.fixture(params=["service", "inline"])
+def placed(request, settings, tmp_path) -> Iterator[ProcessingService | None]:
+    """Jobs run in the placement the parameter names; the processing service when it runs."""
+    if request.param == "service":
+        request.getfixturevalue("monolith_settings")
+        yield request.getfixturevalue("processing")
+        return
+    settings.PROCESSING_PLACEMENT = "inline"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    yield None
+
+
+def job_finished(job: ProcessingJob, processing: ProcessingService | None, timeout: float = 20):
     def finished() -> ProcessingJob | None:
         job.refresh_from_db()
         return job if job.status not in ("pending", "submitted") else None
@@ -70,7 +89,22 @@ def job_finished(job: ProcessingJob, processing: ProcessingService, timeout: flo
     try:
         return wait_for(finished, timeout=timeout, what=f"the result of {job}")
     except AssertionError as error:
-        raise AssertionError(f"{error}\n{processing.log_text()}") from None
+        log = processing.log_text() if processing is not None else "(inline: no service log)"
+        raise AssertionError(f"{error}\n{log}") from None
+
+
+def invoice_pdf_served(order: Order, owner: User) -> bytes:
+    """The order page's invoice link, as its owner follows it: the PDF's bytes."""
+    client = Client()
+    client.force_login(owner)
+    partial = client.get(reverse("orders:invoice_status", args=[order.public_id])).content
+    assert b"data-invoice-link" in partial
+    response = client.get(reverse("orders:invoice_download", args=[order.public_id]))
+    pdf = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert response["Content-Type"] == "application/pdf"
+    assert pdf.startswith(b"%PDF-")
+    assert len(pdf) > 1000
+    return pdf
 
 
 def test_an_invoice_asked_for_while_processing_was_down_arrives_once_it_is_up(
@@ -101,16 +135,23 @@ def test_an_invoice_asked_for_while_processing_was_down_arrives_once_it_is_up(
     assert finished.status == ProcessingJobStatus.SUCCEEDED, finished.last_error
     assert finished.submit_attempts == 2
     assert ProcessingJob.objects.filter(kind="invoice_pdf").count() == 1
-    owner = Client()
-    owner.force_login(shopper)
-    partial = owner.get(reverse("orders:invoice_status", args=[order.public_id])).content
-    assert b"data-invoice-link" in partial
-    response = owner.get(reverse("orders:invoice_download", args=[order.public_id]))
-    pdf = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    assert response["Content-Type"] == "application/pdf"
-    assert pdf.startswith(b"%PDF-")
-    assert len(pdf) > 1000
+    pdf = invoice_pdf_served(order, shopper)
     assert order.number.encode() in pdf or b"Invoice" in pdf
+
+
+def test_a_paid_order_gets_its_invoice_pdf_behind_the_order_pages_link(placed):
+    shopper = make_user("quinn")
+    order = make_order((make_product(category=make_category(), price="9.00"), 1), user=shopper)
+    order_mark_paid(payment=order.payment, provider_payment_id="pi_3", cause="paid")
+    job = ProcessingJob.objects.get(kind="invoice_pdf")
+
+    assert processing_job_submit(processing_job_id=job.pk) is None
+    finished = job_finished(job, placed)
+
+    assert finished.status == ProcessingJobStatus.SUCCEEDED, finished.last_error
+    assert finished.job_id is not None
+    assert finished.result_locations[0]["location"].startswith(f"results/{finished.job_id}/")
+    invoice_pdf_served(order, shopper)
 
 
 def jpeg(size: tuple[int, int]) -> bytes:
@@ -121,9 +162,7 @@ def jpeg(size: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
-def test_an_image_uploaded_in_the_admin_gets_real_renditions_on_the_product_page(
-    monolith_settings, processing, live_server
-):
+def test_an_image_uploaded_in_the_admin_gets_real_renditions_on_the_product_page(placed):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     staff = make_user("sam", is_staff=True)
@@ -143,7 +182,7 @@ def test_an_image_uploaded_in_the_admin_gets_real_renditions_on_the_product_page
     job = ProcessingJob.objects.get(kind="image_renditions")
 
     processing_job_submit(processing_job_id=job.pk)
-    finished = job_finished(job, processing)
+    finished = job_finished(job, placed)
 
     assert finished.status == ProcessingJobStatus.SUCCEEDED, finished.last_error
     image = ProductImage.objects.get()
@@ -151,7 +190,7 @@ def test_an_image_uploaded_in_the_admin_gets_real_renditions_on_the_product_page
     assert widths == [320, 640, 1280]
     assert image.placeholder_colour.startswith("#")
     for rendition in image.renditions:
-        data = (monolith_settings.MEDIA_ROOT / rendition["location"]).read_bytes()
+        data = (Path(settings.MEDIA_ROOT) / rendition["location"]).read_bytes()
         assert Image.open(io.BytesIO(data)).width == rendition["width"]
     page = Client().get(reverse("catalog:product_detail", args=[product.slug])).content.decode()
     assert " 320w, " in page
