@@ -24,7 +24,7 @@ if __package__ in (None, ""):
 
 import psycopg
 
-from bench import functions, headless, loadgen, pages, processing, server
+from bench import functions, headless, loadgen, pages, placements, processing, server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The failures a benchmark reports with a message of its own rather than a traceback.
@@ -32,6 +32,7 @@ EXPECTED_FAILURES = (
     pages.BenchmarkFailure,
     functions.BenchmarkFailure,
     headless.BenchmarkFailure,
+    placements.BenchmarkFailure,
     loadgen.LoadGeneratorError,
     server.ServerError,
     psycopg.OperationalError,
@@ -55,6 +56,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     processing.NAME: processing,
     functions.NAME: functions,
     headless.NAME: headless,
+    placements.NAME: placements,
 }
 
 
