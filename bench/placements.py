@@ -225,7 +225,8 @@ def services_check(database_url: str, rabbitmq_url: str) -> None:
     try:
         socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), 5).close()
     except OSError as error:
-        raise BenchmarkFailure(f"RabbitMQ is needed at {parts.netloc}: {error}") from error
+        where = f"{parts.hostname or '127.0.0.1'}:{parts.port or 5672}"
+        raise BenchmarkFailure(f"RabbitMQ is needed at {where}: {error}") from error
     if shutil.which("rabbitmqctl") is None:
         raise BenchmarkFailure(f"rabbitmqctl is needed to create the vhost {VHOST!r}")
 
@@ -485,9 +486,10 @@ def jobs_measure(setup: Setup, running: Running, placement: str) -> dict[str, An
     measured: dict[str, Any] = {}
     for kind, description in JOB_KINDS.items():
         with phase(f"{placement}: {arguments.placements_jobs} {description} round trips"):
-            if arguments.placements_job_warmups:
-                round_trips(setup, running, kind, arguments.placements_job_warmups)
-            seconds = round_trips(setup, running, kind, arguments.placements_jobs)
+            # The warm-ups run in the same process: its first job also opens the connections.
+            warmups = arguments.placements_job_warmups
+            seconds = round_trips(setup, running, kind, warmups + arguments.placements_jobs)
+            seconds = seconds[warmups:]
         milliseconds = [value * 1000 for value in seconds]
         measured[kind] = {
             "jobs": len(milliseconds),
@@ -876,7 +878,8 @@ def markdown_render(report: dict[str, Any]) -> str:
         "`order_invoice_request` or `product_image_renditions_request` in a transaction (the "
         "outbox row, and the submission task queued after commit) and reads the row every "
         f"{options['poll_ms']:g} ms until it is `succeeded`. Jobs run one after the other, "
-        f"{options['job_warmups']} untimed first per kind. In hybrid the monolith worker's "
+        f"each kind's in one process, whose first {options['job_warmups']} are untimed (they "
+        "also open its database and broker connections). In hybrid the monolith worker's "
         "relay submits the row to the processing API, processing's worker runs it and posts "
         "the signed result to the monolith's `/internal/v1/job-results`, which marks the row; "
         "inline, the monolith worker runs the same kind code in the submission task and "
