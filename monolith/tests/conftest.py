@@ -98,19 +98,35 @@ def running_stack(
 
     Worker settings can be overridden per test with indirect parametrization:
     ``@pytest.mark.parametrize("running_stack", [{"INBOX_SWEEP_GRACE_SECONDS": "1"}],
-    indirect=True)``; the key ``workers`` (not a setting) starts that many workers.
+    indirect=True)``; the key ``workers`` (not a setting) starts that many workers, and the
+    key ``placement`` (``hybrid`` or ``monolith``) starts that deployment's parts, with the
+    live server configured to match.
     """
-    from .running_stack import running_stack_start
+    from .running_stack import StackPlacement, live_server_place, running_stack_start
 
     worker_environment = dict(getattr(request, "param", None) or {})
     workers_count = int(worker_environment.pop("workers", 1))
+    placement_name = worker_environment.pop("placement", None)
+    placement = None
+    if placement_name is not None:
+        settings.MEDIA_ROOT = tmp_path / "media"
+        settings.MEDIA_ROOT.mkdir()
+        placement = StackPlacement(
+            name=placement_name,
+            monolith_url=live_server.url,
+            media_root=settings.MEDIA_ROOT,
+            cache_folder=tmp_path / "cache",
+        )
     with running_stack_start(
         rabbitmq_url=rabbitmq_url,
         return_origins=[live_server.url, *sandbox_extra_return_origins],
         logs=tmp_path / "stack",
         worker_environment=worker_environment,
         workers_count=workers_count,
+        placement=placement,
     ) as stack:
         settings.PAYMENT_PROVIDER_URL = stack.sandbox_url
         settings.CARRIER_API_URL = stack.sandbox_url
+        if placement is not None:
+            live_server_place(settings, stack=stack, placement=placement)
         yield stack

@@ -11,6 +11,12 @@ all on the machine's RabbitMQ in the vhost `tessera-monolith-tests`. The test pr
 Celery app is pointed at the same vhost, so tasks queued by the live server (the carrier
 request on fulfilment) reach that worker. Each process logs to a file of its own; a process
 that dies or never gets ready fails the test with the end of its log.
+
+A test that asks for a `StackPlacement` gets the deployment it names instead (#15):
+``hybrid`` adds the real processing service (its API and worker on SQLite and a filesystem
+broker, sharing the media folder, posting results to the live server); ``monolith`` starts no
+functions and no processing service: the sandbox sends its webhooks to the live server's
+inline receivers, and the worker runs processing jobs itself.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 from urllib.parse import quote
 
 import httpx
@@ -39,6 +45,12 @@ from tessera_testsupport import free_port, rabbitmq_vhost_url
 from monolith import celery_app
 from monolith.inbox.consumers import webhook_queue
 from scripts import components
+
+from .processing_support import (
+    CALLBACK_SECRET,
+    TOKEN_KEYS,
+    processing_service_running,
+)
 
 PYTHON = sys.executable
 VHOST = "tessera-monolith-tests"
@@ -159,12 +171,35 @@ def _database_url() -> str:
 
 
 @dataclass(frozen=True)
+class StackPlacement:
+    """Where processing jobs and webhook receivers run (see the module's docstring), and
+    what those parts must know of the live server."""
+
+    name: Literal["hybrid", "monolith"]
+    monolith_url: str
+    media_root: Path
+    # The cache folder the live server and the workers share (the catalog's version is in it).
+    cache_folder: Path
+
+    def __post_init__(self) -> None:
+        if self.name not in ("hybrid", "monolith"):
+            raise ValueError(f"no placement {self.name!r}: hybrid or monolith")
+
+    @property
+    def receivers_inline(self) -> bool:
+        return self.name == "monolith"
+
+
+@dataclass(frozen=True)
 class RunningStack:
     """Where the running parts are, and how to act as the provider's burst sender."""
 
     broker_url: str
-    functions_url: str
+    # Where the sandbox sends its webhooks: the functions, or the live server's inline receivers.
+    receivers_url: str
     sandbox_url: str
+    payment_secret: str
+    carrier_secret: str
     worker_metrics_urls: tuple[str, ...]
     sandbox_environment: dict[str, str]
     processes: tuple[StackProcess, ...]
@@ -186,7 +221,7 @@ class RunningStack:
         seed: int,
         folder: Path,
     ) -> dict[str, Any]:
-        """Run the sandbox's burst mode against the functions; return its JSON report."""
+        """Run the sandbox's burst mode against the receivers; return its JSON report."""
         references_file = folder / "references.txt"
         references_file.write_text("\n".join(references) + "\n")
         completed = subprocess.run(
@@ -215,6 +250,29 @@ class RunningStack:
         return report
 
 
+def live_server_place(settings: Any, *, stack: RunningStack, placement: StackPlacement) -> None:
+    """Configure the live server (this process) for the placement: its inline receivers publish
+    to the stack's broker and verify with the sandbox's secrets; in ``hybrid``, it verifies
+    processing's signed results."""
+    settings.MEDIA_ROOT = placement.media_root
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(placement.cache_folder),
+        }
+    }
+    if placement.name == "monolith":
+        settings.PROCESSING_PLACEMENT = "inline"
+        settings.WEBHOOK_RECEIVERS_PLACEMENT = "inline"
+        settings.CELERY_BROKER_URL = stack.broker_url
+        settings.PAYMENT_WEBHOOK_SECRETS = stack.payment_secret
+        settings.CARRIER_WEBHOOK_SECRETS = stack.carrier_secret
+    else:
+        settings.PROCESSING_PLACEMENT = "service"
+        settings.WEBHOOK_RECEIVERS_PLACEMENT = "function"
+        settings.JOB_RESULT_CALLBACK_SECRETS = CALLBACK_SECRET
+
+
 def _environment(**values: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SANDBOX_")}
     env.update(values)
@@ -240,7 +298,10 @@ def _connections_forget() -> None:
     kombu pools connections per URL, process-wide: two tests on `sqs://` each have an SQS
     endpoint of their own, and the second would otherwise reuse the first's closed one.
     """
-    celery_app.close()
+    # Not celery_app.close(): that also drops the app from Celery's registry of apps, and a
+    # @shared_task imported afterwards (jobs.tasks, on the first job the live server queues)
+    # would never be bound to it: "NotRegistered: jobs.processing_jobs_submit".
+    celery_app._pool = None  # type: ignore[attr-defined]
     kombu.pools.reset()
     celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
@@ -257,6 +318,33 @@ def _queues_purge(broker_url: str) -> list[Queue]:
     return queues
 
 
+def _placement_worker_environment(
+    placement: StackPlacement | None, *, processing_url: str
+) -> dict[str, str]:
+    """The worker's settings for where jobs run. Without a placement, a processing URL nothing
+    listens on: invoice jobs on payment stay in the outbox, and never reach a processing
+    service someone else runs on 8001."""
+    if placement is None:
+        return {
+            "DJANGO_SETTINGS_MODULE": "monolith.settings.test",
+            "PROCESSING_API_URL": processing_url,
+        }
+    shared = {
+        "DJANGO_SETTINGS_MODULE": "monolith.settings.test_stack",
+        "CACHE_URL": f"filecache://{placement.cache_folder}",
+        "DJANGO_MEDIA_ROOT": str(placement.media_root),
+    }
+    if placement.name == "monolith":
+        return {"PROCESSING_PLACEMENT": "inline", **shared}
+    return {
+        "PROCESSING_PLACEMENT": "service",
+        "PROCESSING_API_URL": processing_url,
+        "SERVICE_TOKEN_KEYS": TOKEN_KEYS,
+        "JOB_RESULT_CALLBACK_SECRETS": CALLBACK_SECRET,
+        **shared,
+    }
+
+
 @contextmanager
 def running_stack_start(
     *,
@@ -265,24 +353,32 @@ def running_stack_start(
     logs: Path,
     worker_environment: Mapping[str, str] | None = None,
     workers_count: int = 1,
+    placement: StackPlacement | None = None,
 ) -> Iterator[RunningStack]:
     """Start sandbox, functions and worker against the current test database; stop them after.
 
     `return_origins` are the shops the pay page may send shoppers back to (the live server,
     and the headless storefront when a test serves it);
     `worker_environment` overrides the workers' settings (e.g. the inbox sweep's timing);
-    `workers_count` monolith workers share the queues (each its own process and pool).
+    `workers_count` monolith workers share the queues (each its own process and pool);
+    `placement` starts the parts of that deployment instead (see the module's docstring):
+    the live server's own settings for it are the caller's (conftest's `running_stack`).
     """
     logs.mkdir(parents=True, exist_ok=True)
     broker_url = rabbitmq_vhost_url(rabbitmq_url, VHOST)
     queues = _queues_purge(broker_url)
     carrier_secret = standard_webhook_secret_generate()
     functions_url = f"http://127.0.0.1:{free_port()}"
+    receivers_url = functions_url
+    if placement is not None and placement.receivers_inline:
+        receivers_url = placement.monolith_url
+    processing_port = free_port()
+    processing_url = f"http://127.0.0.1:{processing_port}"
     sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     sandbox_environment = _environment(
-        SANDBOX_PAYMENTS_WEBHOOK_URL=f"{functions_url}/webhooks/payments",
-        SANDBOX_CARRIER_WEBHOOK_URL=f"{functions_url}/webhooks/carrier",
+        SANDBOX_PAYMENTS_WEBHOOK_URL=f"{receivers_url}/webhooks/payments",
+        SANDBOX_CARRIER_WEBHOOK_URL=f"{receivers_url}/webhooks/carrier",
         SANDBOX_PAYMENT_SECRETS=PAYMENT_SECRET,
         SANDBOX_CARRIER_SECRETS=carrier_secret,
         SANDBOX_RETURN_ORIGINS=",".join(return_origins),
@@ -299,20 +395,23 @@ def running_stack_start(
             logs,
         )
         stop_all.callback(sandbox.stop)
-        functions = StackProcess(
-            "functions",
-            components.functions_serve(),
-            _environment(
-                WEBHOOKS_BIND=functions_url.removeprefix("http://"),
-                WEBHOOKS_BROKER_URL=broker_url,
-                WEBHOOKS_WORKERS="1",
-                WEBHOOKS_THREADS="16",
-                PAYMENT_WEBHOOK_SECRETS=PAYMENT_SECRET,
-                CARRIER_WEBHOOK_SECRETS=carrier_secret,
-            ),
-            logs,
-        )
-        stop_all.callback(functions.stop)
+        receivers: list[StackProcess] = []
+        if receivers_url == functions_url:
+            functions = StackProcess(
+                "functions",
+                components.functions_serve(),
+                _environment(
+                    WEBHOOKS_BIND=functions_url.removeprefix("http://"),
+                    WEBHOOKS_BROKER_URL=broker_url,
+                    WEBHOOKS_WORKERS="1",
+                    WEBHOOKS_THREADS="16",
+                    PAYMENT_WEBHOOK_SECRETS=PAYMENT_SECRET,
+                    CARRIER_WEBHOOK_SECRETS=carrier_secret,
+                ),
+                logs,
+            )
+            stop_all.callback(functions.stop)
+            receivers.append(functions)
         workers = []
         for number in range(1, workers_count + 1):
             name = "worker" if workers_count == 1 else f"worker-{number}"
@@ -321,14 +420,11 @@ def running_stack_start(
                 name,
                 monolith_worker_argv(hostname=f"{name}-{os.getpid()}@%h", concurrency=2),
                 _environment(
-                    DJANGO_SETTINGS_MODULE="monolith.settings.test",
                     # Named, so a test can tell this worker's database sessions apart.
                     DATABASE_URL=f"{_database_url()}?application_name=tessera-{name}",
                     CELERY_BROKER_URL=broker_url,
                     CARRIER_API_URL=sandbox_url,
-                    # No processing service in this stack: invoice jobs on payment stay in the
-                    # outbox, and never reach a processing service someone else runs on 8001.
-                    PROCESSING_API_URL=f"http://127.0.0.1:{free_port()}",
+                    **_placement_worker_environment(placement, processing_url=processing_url),
                     INBOX_RETRY_BASE_SECONDS="0.2",
                     # Its metrics, summed over the main process and the pool's two children.
                     TESSERA_WORKER_METRICS_PORT=str(metrics_port),
@@ -339,16 +435,29 @@ def running_stack_start(
             )
             stop_all.callback(worker.stop)
             workers.append((worker, metrics_port))
+        if placement is not None and placement.name == "hybrid":
+            # Started while the worker starts: migrating its database takes seconds.
+            stop_all.enter_context(
+                processing_service_running(
+                    workdir=logs / "processing",
+                    media_root=placement.media_root,
+                    callback_url=placement.monolith_url,
+                    port=processing_port,
+                )
+            )
         sandbox.wait_ready(lambda: _http_ok(f"{sandbox_url}/healthz"))
-        functions.wait_ready(lambda: _http_ok(f"{functions_url}/readyz"))
+        for functions in receivers:
+            functions.wait_ready(lambda: _http_ok(f"{functions_url}/readyz"))
         for worker, _ in workers:
             worker.wait_ready(lambda: _consumers_on(broker_url, *queues, count=workers_count))
         yield RunningStack(
             broker_url=broker_url,
-            functions_url=functions_url,
+            receivers_url=receivers_url,
             sandbox_url=sandbox_url,
+            payment_secret=PAYMENT_SECRET,
+            carrier_secret=carrier_secret,
             worker_metrics_urls=tuple(f"http://127.0.0.1:{port}/metrics" for _, port in workers),
             sandbox_environment=sandbox_environment,
-            processes=(sandbox, functions, *(worker for worker, _ in workers)),
+            processes=(sandbox, *receivers, *(worker for worker, _ in workers)),
             workers=tuple(worker for worker, _ in workers),
         )
