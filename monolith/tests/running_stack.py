@@ -330,8 +330,8 @@ def _placement_worker_environment(
             "PROCESSING_API_URL": processing_url,
         }
     shared = {
-        "DJANGO_SETTINGS_MODULE": "monolith.settings.test_stack",
-        "CACHE_URL": f"filecache://{placement.cache_folder}",
+        "DJANGO_SETTINGS_MODULE": "monolith.settings.test",
+        "TESSERA_TEST_CACHE_URL": f"filecache://{placement.cache_folder}",
         "DJANGO_MEDIA_ROOT": str(placement.media_root),
     }
     if placement.name == "monolith":

@@ -12,8 +12,14 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Each test process's own memory: a file cache under var/ would outlive the test database, and
 # a cached page of an earlier run could answer for this one. Tests that need a shared cache
-# (Redis) set it themselves.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# (Redis) set it themselves; the running stack's workers share the live server's through
+# TESSERA_TEST_CACHE_URL (a folder of the test's own): a worker that records a job result
+# moves the catalog version the live server's pages are cached under, as in a deployment.
+CACHES = {
+    "default": env.cache_url("TESSERA_TEST_CACHE_URL")
+    if env.str("TESSERA_TEST_CACHE_URL", default="")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # The suite and schemathesis make thousands of API calls a minute from one address; the
 # throttling test sets its own low rate.
