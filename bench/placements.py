@@ -162,7 +162,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--placements-jobs", type=int, default=20, help="timed jobs per kind and placement"
     )
     group.add_argument(
-        "--placements-job-warmups", type=int, default=3, help="untimed jobs per kind first"
+        "--placements-job-warmups", type=int, default=5, help="untimed jobs per kind first"
     )
     group.add_argument(
         "--placements-webhooks", type=int, default=2000, help="timed webhook deliveries"
