@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox \
+.PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
 	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
 	test-compose distributed test-distributed nginx-deps headless-deps test-headless
 
@@ -124,12 +124,16 @@ test-compose: install  ## docker-compose.yml and infra/docker/ against the schem
 	@echo "==> Compose file checks"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_compose_file.py
 
+test-run: install headless-deps  ## make run itself, in each placement: every part ready, a payment turns an order paid, Ctrl-C stops all
+	@echo "==> make run, in each placement (embedded defaults, its own var folder)"
+	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_make_run.py
+
 test-distributed: install browser-deps nginx-deps  ## Journey through nginx on the distributed run, one replica killed
 	@echo "==> Distributed journey (nginx, two monolith replicas, PostgreSQL, RabbitMQ, Redis)"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_distributed_journey.py
 
 test: lint lint-imports typecheck contract-compat test-contract test-processing test-functions test-sandbox \
-	test-headless test-sqlite test-postgres test-compose test-distributed  ## Lint, types, contract checks, and every suite
+	test-headless test-sqlite test-postgres test-compose test-run test-distributed  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/
 	$(BIN)/python bench/run.py

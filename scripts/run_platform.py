@@ -46,12 +46,16 @@ from scripts.process_supervisor import (
     wait_until_ready,
 )
 
+# Where the run keeps its state (databases, media, broker files, cache); every component reads
+# the same TESSERA_VAR_DIR, so a second checkout's state (or a test's) stays apart.
+VAR_DIR = Path(os.environ.get("TESSERA_VAR_DIR") or REPO_ROOT / "var")
+
 # The processing service owns its database: never the monolith's DATABASE_URL.
 PROCESSING_ENV = {
     # This script sets the monolith's settings module for itself; processing needs its own.
     "DJANGO_SETTINGS_MODULE": "processing.settings.local",
     "PROCESSING_DATABASE_URL": os.environ.get(
-        "PROCESSING_DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'processing.sqlite3'}"
+        "PROCESSING_DATABASE_URL", f"sqlite:///{VAR_DIR / 'processing.sqlite3'}"
     ),
 }
 
@@ -177,8 +181,8 @@ def components(placements: Placements) -> list[Component]:
 
 def prepare(placements: Placements) -> None:
     """Create the runtime folders, migrate and seed; safe to repeat on every start."""
-    for folder in ("var", "var/media", "var/broker"):
-        (REPO_ROOT / folder).mkdir(parents=True, exist_ok=True)
+    for folder in (VAR_DIR, VAR_DIR / "media", VAR_DIR / "broker"):
+        folder.mkdir(parents=True, exist_ok=True)
     step("Migrating the monolith's database")
     subprocess.run(manage("monolith", "migrate", "--no-input", "-v", "0"), check=True)
     if placements.processing == "service":

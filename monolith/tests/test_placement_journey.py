@@ -10,7 +10,6 @@ the carrier sandbox's webhooks take it to *delivered*.
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ import pytest
 from django.db import models
 from django.urls import reverse
 from PIL import Image
+from tessera_testsupport.shop_http import csrf_token, guest_checks_out, sandbox_pays
 
 from monolith.catalog.models import ProductImage
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus
@@ -35,8 +35,6 @@ from .test_processing_roundtrip import jpeg
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 # Renditions and invoices take seconds; the carrier sandbox waits 0.5 s, then 1 s.
 JOURNEY_STEP_TIMEOUT = 60.0
 
@@ -48,15 +46,6 @@ def browser_like() -> Iterator[list[httpx.Client]]:
     yield clients
     for client in clients:
         client.close()
-
-
-def csrf_token(client: httpx.Client, url: str) -> str:
-    """GET the page with the form and return its CSRF token (the cookie comes with it)."""
-    page = client.get(url)
-    assert page.status_code == 200, f"{url}: {page.status_code}"
-    found = CSRF_TOKEN.search(page.text)
-    assert found, f"no CSRF token on {url}"
-    return found.group(1)
 
 
 def staff_logs_in(client: httpx.Client, *, username: str) -> None:
@@ -135,33 +124,11 @@ def test_the_demo_journey_from_upload_to_delivery(
         data={"csrfmiddlewaretoken": csrf_token(shopper, product_page), "quantity": "2"},
     )
     assert cart_add.status_code == 302, cart_add.text[-2000:]
-    checkout = reverse("orders:checkout")
-    placed = shopper.post(
-        checkout,
-        data={
-            "csrfmiddlewaretoken": csrf_token(shopper, checkout),
-            "email": "guest@example.com",
-            "name": "Grace Guest",
-            "line1": "1 Canal Street",
-            "postal_code": "1011",
-            "city": "Amsterdam",
-            "country": "NL",
-        },
-    )
-    assert placed.status_code == 302, placed.text[-2000:]
-    pay_page_url = placed.headers["Location"]
+    pay_page_url = guest_checks_out(shopper)
     assert pay_page_url.startswith(f"{running_stack.sandbox_url}/pay?")
 
     # On the sandbox's pay page, the shopper presses Pay: its form is posted as a browser would.
-    with httpx.Client(timeout=10) as provider:
-        pay_page = provider.get(pay_page_url)
-        assert pay_page.status_code == 200
-        fields = {name: html.unescape(value) for name, value in HIDDEN_INPUT.findall(pay_page.text)}
-        paid = provider.post(
-            f"{running_stack.sandbox_url}/pay", data={**fields, "outcome": "succeeded"}
-        )
-    assert paid.status_code == 303
-    order_page = paid.headers["Location"]
+    order_page = sandbox_pays(pay_page_url)
     assert order_page.startswith(f"{live_server.url}/orders/")
     assert shopper.get(urlsplit(order_page).path).status_code == 200
     order = Order.objects.get()
