@@ -646,16 +646,14 @@ def markdown_render(report: dict[str, Any]) -> str:
 
 
 def index_update(output_dir: Path) -> Path | None:
-    index = output_dir / "README.md"
-    line = (
+    from bench.index import index_row_add
+
+    row = (
         "| [Webhook functions](functions.md) ([JSON](functions.json), [chart](functions.png)) "
         "| Ingestion vs a bare WSGI app; a 20,000-event burst end to end (lost, applied rate, "
         "lag over time), drained by 1 and 2 workers; Lambda zip; cold start vs a trivial app |"
     )
-    if not index.exists() or "(functions.md)" in index.read_text():
-        return None
-    index.write_text(index.read_text().rstrip("\n") + "\n" + line + "\n")
-    return index
+    return index_row_add(output_dir, page="functions.md", row=row)
 
 
 def run(arguments: argparse.Namespace) -> None:

@@ -967,17 +967,15 @@ def chart_write(report: dict[str, Any], path: Path) -> Path:
 
 
 def index_update(output_dir: Path) -> Path | None:
-    index = output_dir / "README.md"
-    line = (
+    from bench.index import index_row_add
+
+    row = (
         "| [Placements](placements.md) ([JSON](placements.json), [chart](placements.png)) | "
         "The shop run hybrid (processing service, webhook functions) and monolith (both "
         "inline): job round trip (invoice PDF, image renditions), webhook acknowledgement "
         "p50/p99, memory of the processes each needs |"
     )
-    if not index.exists() or "(placements.md)" in index.read_text():
-        return None
-    index.write_text(index.read_text().rstrip("\n") + "\n" + line + "\n")
-    return index
+    return index_row_add(output_dir, page="placements.md", row=row)
 
 
 if __name__ == "__main__":

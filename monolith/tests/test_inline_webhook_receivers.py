@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stripe
@@ -84,15 +85,20 @@ def test_inline_webhook_operations_conform_to_the_contract(case, inline_receiver
     contract_case_check(case, WSGIHandler())
 
 
-def test_a_payment_webhook_with_a_bad_signature_is_a_401_problem_and_queues_nothing(
-    client: Client, inline_receivers: Path
-):
-    response = client.post(
+def payment_posted(client: Client, *, secret: str) -> Any:
+    """The recorded payment event, signed with ``secret``, to the monolith's receiver path."""
+    return client.post(
         "/webhooks/payments",
         data=RECORDED_PAYMENT,
         content_type="application/json",
-        headers=stripe_signed(RECORDED_PAYMENT, "whsec_somebody_else_000000000000000"),
+        headers=stripe_signed(RECORDED_PAYMENT, secret),
     )
+
+
+def test_a_payment_webhook_with_a_bad_signature_is_a_401_problem_and_queues_nothing(
+    client: Client, inline_receivers: Path
+):
+    response = payment_posted(client, secret="whsec_somebody_else_000000000000000")
 
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
@@ -107,12 +113,7 @@ def test_a_payment_webhook_with_a_bad_signature_is_a_401_problem_and_queues_noth
 def test_a_payment_webhook_signed_right_is_queued_for_the_worker(
     client: Client, inline_receivers: Path
 ):
-    response = client.post(
-        "/webhooks/payments",
-        data=RECORDED_PAYMENT,
-        content_type="application/json",
-        headers=stripe_signed(RECORDED_PAYMENT, PAYMENT_SECRET),
-    )
+    response = payment_posted(client, secret=PAYMENT_SECRET)
 
     assert response.status_code == 202, response.content
     [envelope] = queued_envelopes(inline_receivers)
@@ -124,12 +125,7 @@ def test_in_the_function_placement_the_monolith_answers_webhooks_with_a_404_prob
 ):
     settings.WEBHOOK_RECEIVERS_PLACEMENT = "function"
 
-    response = client.post(
-        "/webhooks/payments",
-        data=RECORDED_PAYMENT,
-        content_type="application/json",
-        headers=stripe_signed(RECORDED_PAYMENT, "whsec_any_0000000000000000000000"),
-    )
+    response = payment_posted(client, secret="whsec_any_0000000000000000000000")
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
