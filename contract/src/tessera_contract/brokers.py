@@ -71,8 +71,19 @@ def broker_transport_options(
     return {}
 
 
+FILESYSTEM_TRANSPORT = "tessera_contract.filesystem_broker:Transport"
+
+
 def filesystem_transport_options(folder: Path) -> dict[str, object]:
-    """kombu transport options for a filesystem broker in ``folder``; creates its folders."""
+    """kombu transport options for a filesystem broker in ``folder``; creates its folders.
+
+    Also has kombu use, for ``filesystem://`` in this process, the transport whose publish is
+    atomic (filesystem_broker.py): kombu's own can hand a reader a half-written message.
+    """
+    # Imported here: only a process on the filesystem broker needs kombu from this package.
+    from kombu.transport import TRANSPORT_ALIASES
+
+    TRANSPORT_ALIASES["filesystem"] = FILESYSTEM_TRANSPORT
     processed, control = folder / "processed", folder / "control"
     for path in (folder, processed, control):
         path.mkdir(parents=True, exist_ok=True)
