@@ -613,7 +613,7 @@ def markdown_render(report: dict[str, Any]) -> str:
         "before their payment, fixed seed) sends them through the functions server (the same "
         "`serve.py` configuration) to RabbitMQ, where the monolith's Celery workers (2 pool "
         "processes each) take the envelopes in batches (`INBOX_BATCH_SIZE`, 100): each batch is "
-        "recorded and applied in one transaction and acknowledged after it commits. The drain "
+        "recorded, applied and acknowledged after its last commit. The drain "
         "runs queue the whole burst first and then start the workers; the live run sends while "
         "the workers apply. Every run fails unless every unique event is recorded once and "
         "applied, no order is paid twice, and every order ends paid or refunded as sent. Lag is "

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
@@ -216,12 +218,44 @@ def test_a_batch_applies_each_orders_events_in_the_order_they_were_received(
     assert outcome.invalid == [2]
     assert outcome.recorded == 3
     assert outcome.duplicates == 1  # the payment, twice in the batch
-    assert outcome.outcomes == {InboxStatus.APPLIED: 2, InboxStatus.PARKED: 1}
-    # The parked refund was applied by its payment, in the same transaction.
+    # The refund that overtook its payment is applied after it, without parking.
+    assert outcome.outcomes == {InboxStatus.APPLIED: 3}
     assert _stored(refund_first).status == InboxStatus.APPLIED
     assert _stored(payment).duplicate_hits == 1
-    assert _reloaded(order).status == OrderStatus.REFUNDED
+    statuses = list(_reloaded(order).transitions.values_list("to_status", flat=True))
+    assert statuses == [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.REFUNDED]
     assert _reloaded(other).status == OrderStatus.PAID
+
+
+def _database_lost_after_recording(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    """The database goes away between a batch's recording and its applying."""
+    if sql.lstrip().startswith("SELECT") and "inbox_inboxevent" in sql:
+        raise OperationalError("server closed the connection unexpectedly")
+    return execute(sql, params, many, context)
+
+
+def test_events_recorded_by_a_batch_that_failed_before_applying_them_are_applied_by_its_redelivery(
+    order: Order, django_capture_on_commit_callbacks
+) -> None:
+    payment = payment_event(order.payment)
+    with (
+        connection.execute_wrapper(_database_lost_after_recording),
+        pytest.raises(OperationalError),
+    ):
+        inbox_envelopes_take([payment])
+    assert _stored(payment).status == InboxStatus.RECEIVED  # recorded, committed, not applied
+    assert _reloaded(order).status == OrderStatus.PENDING_PAYMENT
+
+    # The consumer requeued the batch; the broker hands it over again.
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = inbox_envelopes_take([payment])
+
+    assert (outcome.recorded, outcome.duplicates) == (0, 1)
+    assert outcome.outcomes == {InboxStatus.APPLIED: 1}
+    assert _reloaded(order).status == OrderStatus.PAID
+    assert _stored(payment).status == InboxStatus.APPLIED
 
 
 def _queued_after_commit(callback: Callable[[], object]) -> tuple[str, tuple[object, ...]] | None:
@@ -290,6 +324,63 @@ def test_payments_taken_together_leave_an_order_that_is_not_pending_to_its_own_r
     # The refund parked for the pending order's payment was applied with it.
     assert _event(refund).status == InboxStatus.APPLIED
     assert _reloaded(pending).status == OrderStatus.REFUNDED
+
+
+def test_a_batch_of_payments_and_their_refunds_is_applied_together_in_a_few_statements(
+    category, django_capture_on_commit_callbacks, django_assert_max_num_queries
+) -> None:
+    product = make_product(category=category, stock=20)
+    orders = [make_order((product, 1)) for _ in range(20)]
+    # Each refund sent before its payment, as when the provider's deliveries overtake.
+    raws = [raw for o in orders for raw in (refund_event(o.payment), payment_event(o.payment))]
+
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(35):
+        outcome = inbox_envelopes_take(raws)
+
+    assert outcome.outcomes == {InboxStatus.APPLIED: 40}
+    for order in orders:
+        order = _reloaded(order)
+        assert order.payment.status == PaymentStatus.REFUNDED
+        statuses = list(order.transitions.values_list("to_status", flat=True))
+        assert statuses == [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.REFUNDED]
+        assert _last_cause(order).startswith("payments webhook charge.refunded")
+    assert set(InboxEvent.objects.values_list("status", "attempts")) == {(InboxStatus.APPLIED, 1)}
+
+
+def test_refunds_taken_together_leave_the_others_to_their_own_rules(
+    receive: Receive, product, django_capture_on_commit_callbacks
+) -> None:
+    paid = [make_order((product, 1)) for _ in range(4)]
+    refunded_already, pending = make_order((product, 1)), make_order((product, 1))
+    for order in [*paid, refunded_already]:
+        receive(payment_event(order.payment))
+    receive(refund_event(refunded_already.payment))
+    in_full, by_provider_id, partly = paid[:2], paid[2], paid[3]
+    batch = {
+        "in full": [refund_event(order.payment) for order in in_full],
+        "by provider id": [refund_event(by_provider_id.payment, by_provider_id=True)],
+        "partly": [refund_event(partly.payment, refunded_minor=100)],
+        "again": [refund_event(refunded_already.payment)],
+        "before its payment": [refund_event(pending.payment)],
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = inbox_envelopes_take([raw for raws in batch.values() for raw in raws])
+
+    assert outcome.outcomes == {
+        InboxStatus.APPLIED: 4,
+        InboxStatus.IGNORED: 1,
+        InboxStatus.PARKED: 1,
+    }
+    for order in [*in_full, by_provider_id]:
+        assert _reloaded(order).status == OrderStatus.REFUNDED
+        assert _reloaded(order).payment.status == PaymentStatus.REFUNDED
+    assert _reloaded(partly).status == OrderStatus.PAID
+    assert _last_cause(_reloaded(partly)).startswith("partial refund: 100 of ")
+    assert _stored(batch["again"][0]).status == InboxStatus.IGNORED
+    assert _reloaded(refunded_already).transitions.filter(to_status="refunded").count() == 1
+    assert _stored(batch["before its payment"][0]).status == InboxStatus.PARKED
+    assert _reloaded(pending).status == OrderStatus.PENDING_PAYMENT
 
 
 def test_an_event_that_fails_in_a_batch_does_not_undo_the_others(

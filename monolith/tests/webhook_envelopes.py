@@ -60,8 +60,17 @@ def payment_event(
     return envelope(source="payments", event_type=event_type, payload=payload, event_id=event_id)
 
 
-def refund_event(payment: Payment, *, event_id: str | None = None) -> bytes:
+def refund_event(
+    payment: Payment,
+    *,
+    event_id: str | None = None,
+    refunded_minor: int | None = None,
+    by_provider_id: bool = False,
+) -> bytes:
+    """A `charge.refunded` event: in full unless ``refunded_minor`` says less; naming the
+    payment by our reference, or with ``by_provider_id`` by the provider's id only."""
     event_id = event_id or f"evt_test{next(_sequence)}"
+    refunded = _minor(payment) if refunded_minor is None else refunded_minor
     payload = {
         "id": event_id,
         "object": "event",
@@ -73,11 +82,11 @@ def refund_event(payment: Payment, *, event_id: str | None = None) -> bytes:
                 "id": f"ch_test{next(_sequence)}",
                 "object": "charge",
                 "amount": _minor(payment),
-                "amount_refunded": _minor(payment),
+                "amount_refunded": refunded,
                 "currency": payment.currency.lower(),
                 "payment_intent": f"pi_{payment.reference.replace('-', '_')}",
-                "refunded": True,
-                "metadata": {"payment_reference": payment.reference},
+                "refunded": refunded == _minor(payment),
+                "metadata": {} if by_provider_id else {"payment_reference": payment.reference},
             }
         },
     }

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from monolith.core.errors import DomainError
 
 from .invoices import order_invoice_request, orders_invoice_request
 from .models import Order, OrderLine, OrderTransition, Payment, PaymentStatus
-from .state_machine import OrderStatus, check_transition
+from .state_machine import PAYMENT_TAKEN_STATUSES, OrderStatus, check_transition
 
 # Queued by name (core/after_commit.py), so this module does not import the tasks that import it.
 SHIPMENT_REQUEST_TASK = "orders.order_shipment_request"
@@ -297,6 +297,67 @@ def order_refund(*, payment: Payment, cause: str, actor: User | None = None) -> 
     payment.status = PaymentStatus.REFUNDED
     payment.save(update_fields=["status", "updated_at"])
     return order
+
+
+@dataclass(frozen=True)
+class RefundReceipt:
+    """The provider's word that a payment was refunded in full.
+
+    ``payment`` names it by our reference or by the provider's id for it: a refund event
+    may carry either.
+    """
+
+    payment: str
+    cause: str
+
+
+@transaction.atomic
+def orders_refund(*, receipts: Sequence[RefundReceipt]) -> set[str]:
+    """order_refund for many payments at once (a batch of webhooks), in a few statements.
+
+    Only orders whose payment was taken become refunded; their rows and their payments' are
+    locked in order id order. Returns the receipts' ``payment`` names whose order became
+    refunded: the others (unknown, not paid yet, refunded already, a second name for a
+    payment refunded here) are the caller's to handle one by one.
+    """
+    by_name = {receipt.payment: receipt for receipt in receipts if receipt.payment}
+    if not by_name:
+        return set()
+    payments = list(
+        Payment.objects.select_related("order")
+        .select_for_update(of=("self", "order"))
+        .filter(
+            Q(reference__in=by_name) | Q(provider_payment_id__in=by_name),
+            order__status__in=PAYMENT_TAKEN_STATUSES,
+        )
+        .order_by("order_id")
+    )
+    if not payments:
+        return set()
+    # The receipt that names each payment (by our reference first, when both are there).
+    names = {
+        payment.pk: (
+            payment.reference if payment.reference in by_name else payment.provider_payment_id
+        )
+        for payment in payments
+    }
+    for payment in payments:
+        check_transition(payment.order.status, OrderStatus.REFUNDED)
+    OrderTransition.objects.bulk_create(
+        OrderTransition(
+            order=payment.order,
+            from_status=payment.order.status,
+            to_status=OrderStatus.REFUNDED,
+            cause=by_name[names[payment.pk]].cause,
+        )
+        for payment in payments
+    )
+    now = timezone.now()
+    Order.objects.filter(pk__in=[payment.order_id for payment in payments]).update(
+        status=OrderStatus.REFUNDED, updated_at=now
+    )
+    Payment.objects.filter(pk__in=names).update(status=PaymentStatus.REFUNDED, updated_at=now)
+    return set(names.values())
 
 
 def order_tracking_number_record(*, order_number: str, tracking_number: str) -> None:

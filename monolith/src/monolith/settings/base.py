@@ -233,8 +233,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = TIME_ZONE
 
 # The webhook inbox. The worker takes envelopes in batches of up to INBOX_BATCH_SIZE (its
-# prefetch), recorded and applied in one transaction, and takes a part-filled batch after
-# INBOX_BATCH_WAIT_SECONDS.
+# prefetch), recorded, applied and then acknowledged, and takes a part-filled batch once its
+# oldest envelope has waited INBOX_BATCH_WAIT_SECONDS.
 INBOX_BATCH_SIZE = env.int("INBOX_BATCH_SIZE", default=100)
 INBOX_BATCH_WAIT_SECONDS = env.float("INBOX_BATCH_WAIT_SECONDS", default=0.2)
 # How often an event is tried before it is dead-lettered, and the first retry delay (doubled
