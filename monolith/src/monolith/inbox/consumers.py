@@ -88,11 +88,11 @@ def webhook_messages_take(messages: list[Message]) -> None:
 
     Nothing is acknowledged before the batch's last commit: a worker killed mid-batch leaves
     every envelope on the queue, and their redelivery finds what did commit as duplicates
-    (and applies what was recorded but not applied). A
-    message that is not an envelope is rejected (redelivering it would fail for ever).
-    While the database is unreachable the whole batch goes back to the queue; any other
-    database error is narrowed down envelope by envelope, so one that can never be stored
-    is rejected (and logged) instead of holding back the rest.
+    (and applies what was recorded but not applied). A message that is not an envelope is
+    rejected (redelivering it would fail for ever). While the database is unreachable, or
+    breaks the transaction off (OperationalError), the whole batch goes back to the queue;
+    any other database error is narrowed down envelope by envelope, so one that can never
+    be stored is rejected (and logged) instead of holding back the rest.
     """
     from .intake import inbox_envelopes_take
 
@@ -110,7 +110,11 @@ def webhook_messages_take(messages: list[Message]) -> None:
         ):
             outcome = inbox_envelopes_take([_raw(message) for message in messages])
     except (OperationalError, InterfaceError):
-        logger.exception("the database is unreachable: %d envelope(s) stay queued", len(messages))
+        # Unreachable, or a transaction it broke off (a lock timeout, a serialization
+        # failure): either way the batch can be taken again as it is.
+        logger.exception(
+            "the database could not take the batch: %d envelope(s) stay queued", len(messages)
+        )
         for message in messages:
             message.requeue()
         return
