@@ -16,9 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -26,6 +24,7 @@ from monolith.inbox.models import InboxEvent, InboxStatus
 from monolith.orders.models import Order, OrderTransition
 from monolith.orders.state_machine import OrderStatus
 
+from .database_sessions import other_session, sessions_waiting_on_a_lock
 from .factories import make_category, make_order, make_product
 from .running_stack import RunningStack, wait_until
 
@@ -155,27 +154,9 @@ def test_burst_of_webhooks_is_applied_exactly_once_with_nothing_lost(
 @contextmanager
 def _order_locked(order: Order) -> Iterator[None]:
     """Hold the order's row lock from a connection of its own, as a long checkout would."""
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        dbname=settings["NAME"],
-    ) as locker:
+    with other_session() as locker:
         locker.execute("SELECT id FROM orders_order WHERE id = %s FOR UPDATE", [order.pk])
         yield
-        locker.rollback()
-
-
-def _workers_waiting_on_a_lock() -> set[str]:
-    """The application names of the workers whose database session waits on a row lock."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT application_name FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND application_name LIKE 'tessera-worker-%%'"
-        )
-        return {name for (name,) in cursor.fetchall()}
 
 
 @pytest.mark.parametrize("running_stack", [{"workers": 2, "INBOX_BATCH_SIZE": "50"}], indirect=True)
@@ -193,11 +174,11 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_applies_noth
         )
         sender.start()
         wait_until(
-            lambda: bool(_workers_waiting_on_a_lock()),
+            lambda: bool(sessions_waiting_on_a_lock("tessera-worker-")),
             timeout=120,
             what="a worker waiting on the locked order, mid-batch",
         )
-        name = sorted(_workers_waiting_on_a_lock())[0].removeprefix("tessera-")
+        name = sorted(sessions_waiting_on_a_lock("tessera-worker-"))[0].removeprefix("tessera-")
         victim = next(worker for worker in running_stack.workers if worker.name == name)
         victim.kill()
     # The lock is released: the killed worker's applying is rolled back by PostgreSQL, and

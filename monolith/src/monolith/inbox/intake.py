@@ -18,7 +18,8 @@ possible (a duplicate's copies often land in two workers' batches at once):
    functions received them. Their orders are locked first, all in id order
    (inbox_orders_lock), so two batches sharing orders wait instead of deadlocking. The
    batch's payments and refunds go first, set-based, where that cannot change an outcome
-   (_taken_together); the rest one by one;
+   (_taken_together); the rest one by one. The events whose order another batch holds are
+   taken again in a transaction of their own, waiting for their rows and orders;
 3. count: the events already known count a duplicate hit each, after 2 committed (the hit's
    row may be one another worker is applying: waiting for it holds nothing of ours).
 """
@@ -164,16 +165,9 @@ def _waiting_apply(ids: list[int], outcome: IntakeOutcome, *, wait: bool) -> lis
     """
     # One task for the invoice jobs the batch's payments asked for.
     with transaction.atomic(), enqueues_batched():
-        # Locked by primary key, the status checked once locked: the status index holds an
-        # entry per row version, which a burst's updates make many times larger than the
-        # rows still received (measured 4-6 ms a batch when PostgreSQL chose it).
-        locked = [
-            event
-            for event in InboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=ids)
-            .order_by("subject", "received_at", "id")
-            if event.status == InboxStatus.RECEIVED
-        ]
+        locked = sorted(
+            _received_locked(ids, wait=wait), key=lambda e: (e.subject, e.received_at, e.pk)
+        )
         held = inbox_orders_lock(subjects={e.subject for e in locked}, skip_held=not wait)
         events = [event for event in locked if event.subject not in held]
         taken = _taken_together(events)
@@ -184,6 +178,24 @@ def _waiting_apply(ids: list[int], outcome: IntakeOutcome, *, wait: bool) -> lis
             with _webhook_span(event.traceparent, event.tracestate):
                 outcome.outcomes[inbox_event_take(event=event, continue_trace=False)] += 1
     return [event.pk for event in locked if event.subject in held]
+
+
+def _received_locked(ids: list[int], *, wait: bool) -> list[InboxEvent]:
+    """Lock the events with these ids that are still `received`.
+
+    Without ``wait``, SKIP LOCKED: a row locked elsewhere is being applied by another batch,
+    which then applies it or, when its order is held, takes it again waiting. With ``wait``,
+    each row is waited for, in id order as duplicate hits are counted (so the two never
+    deadlock): these are the batch's own held events, and a row locked elsewhere now may be
+    a duplicate's hit being counted, which does not apply it (skipped here, a payment of the
+    benchmark's burst waited 141 s for the sweep).
+
+    Locked by primary key, the status checked once locked: the status index holds an entry
+    per row version, which a burst's updates make many times larger than the rows still
+    received (measured 4-6 ms a batch when PostgreSQL chose it).
+    """
+    rows = InboxEvent.objects.select_for_update(skip_locked=not wait).filter(pk__in=ids)
+    return [event for event in rows.order_by("pk") if event.status == InboxStatus.RECEIVED]
 
 
 def _taken_together(events: list[InboxEvent]) -> set[int]:

@@ -219,11 +219,15 @@ def _parked_unpark(*, payment_reference: str) -> None:
 
 
 def _parked_apply(*, subjects: list[str]) -> None:
-    # skip_locked: a parked row another worker is applying right now is its business.
-    parked = InboxEvent.objects.select_for_update(skip_locked=True).filter(
+    # Waiting for each row, not skipping it: the caller holds the order, so no other batch
+    # applies these refunds; a row locked elsewhere is a duplicate's hit being counted, or a
+    # batch that locked it in passing, and a refund skipped here would stay parked for good
+    # (the sweep leaves parked rows to their payment). Locked in id order, as duplicate hits
+    # are counted, so the two never deadlock; applied in the order they were received.
+    parked = InboxEvent.objects.select_for_update().filter(
         status=InboxStatus.PARKED, subject__in=subjects
     )
-    for event in parked.order_by("received_at", "id"):
+    for event in sorted(parked.order_by("pk"), key=lambda e: (e.received_at, e.pk)):
         inbox_event_take(event=event)
 
 

@@ -1,0 +1,35 @@
+"""Sessions of their own on the test's PostgreSQL database, as other workers' would be."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from django.db import connection
+
+
+@contextmanager
+def other_session() -> Iterator[psycopg.Connection]:
+    """A connection to the test database outside Django's, rolled back when left."""
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+    ) as session:
+        yield session
+        session.rollback()
+
+
+def sessions_waiting_on_a_lock(application_prefix: str = "") -> set[str]:
+    """The application names of this database's sessions that wait on a lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT application_name FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database() AND application_name LIKE %s",
+            [f"{application_prefix}%"],
+        )
+        return {name for (name,) in cursor.fetchall()}
