@@ -87,6 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--gunicorn-workers", type=int, default=2, help="functions' workers")
     group.add_argument("--gunicorn-threads", type=int, default=8, help="threads per worker")
     group.add_argument("--cold-starts", type=int, default=15, help="repetitions per app")
+    group.add_argument(
+        "--ingestion-rounds",
+        type=int,
+        default=3,
+        help="measures per target, the targets alternating; the ratio is their medians'",
+    )
 
 
 def progress(message: str) -> None:
@@ -279,60 +285,41 @@ def gunicorn_argv(app: str, *, port: int, arguments: argparse.Namespace) -> list
     ]
 
 
+INGESTION_TARGETS = {
+    "bare WSGI app (202)": "bench.functions:bare_application",
+    "webhook functions": "tessera_functions.wsgi:application",
+}
+
+
 def ingestion_measure(arguments: argparse.Namespace, run: Run, wrk: str) -> dict[str, Any]:
-    from bench import loadgen, server
+    """Each target measured in rounds, the two alternating, and compared by their medians.
+
+    The two run one after the other for 10 s each, on a machine whose neighbours come and
+    go: single pairs measured the bare app at 5,330 and at 12,936 requests/s the same hour,
+    moving the ratio from 0.23 to 0.55.
+    """
+    from bench import loadgen
 
     settings = loadgen.load_settings_from(arguments)
-    targets = {
-        "bare WSGI app (202)": "bench.functions:bare_application",
-        "webhook functions": "tessera_functions.wsgi:application",
-    }
-    results: dict[str, Any] = {}
-    for label, app in targets.items():
-        port = server.free_port()
-        environment = functions_environment(run, bind=f"127.0.0.1:{port}", arguments=arguments)
-        environment["PYTHONPATH"] = str(REPO_ROOT)
-        argv = gunicorn_argv(app, port=port, arguments=arguments)
-        with (
-            phase(f"ingestion: {label}"),
-            process_running(f"ingestion-{port}", argv, environment, run) as process,
-        ):
-            wait_for(
-                lambda port=port: http_status(port, "/healthz") in {200, 202},  # type: ignore[misc]
-                timeout_s=30,
-                what=f"{label} answering",
-                process=process,
-                log=run.workdir / f"ingestion-{port}.log",
+    rounds = max(arguments.ingestion_rounds, 1)
+    measured: dict[str, list[dict[str, Any]]] = {label: [] for label in INGESTION_TARGETS}
+    for number in range(1, rounds + 1):
+        for label, app in INGESTION_TARGETS.items():
+            measured[label].append(
+                _ingestion_once(arguments, run, wrk, label=f"{label}, round {number}", app=app)
             )
-            # Signed just before use: the signature's 5-minute tolerance covers the run.
-            body, headers = signed_payment_request()
-            script = lua_post_script(run.workdir, body, headers)
-            url = f"http://127.0.0.1:{port}/webhooks/payments"
-            if settings.warmup_s:
-                loadgen.wrk_run(
-                    wrk=wrk, script=script, url=url, duration_s=settings.warmup_s, settings=settings
-                )
-            result = loadgen.wrk_run(
-                wrk=wrk, script=script, url=url, duration_s=settings.duration_s, settings=settings
-            )
-        queues_purge(run.broker_url)
-        if result.failures:
-            raise BenchmarkFailure(
-                f"{label}: {result.non_2xx} non-2xx answers, socket errors {result.socket_errors}"
-            )
-        results[label] = {
-            "requests": result.requests,
-            "requests_per_second": round(result.requests_per_second, 1),
-            "ack_ms": {k: round(v, 2) for k, v in result.latency_ms.items()},
+    results = {
+        label: {
+            # The round of median throughput stands for the target; every round is kept.
+            **sorted(runs, key=lambda result: result["requests_per_second"])[len(runs) // 2],
+            "rounds_requests_per_second": [result["requests_per_second"] for result in runs],
         }
-        print(
-            f"    {result.requests_per_second:,.0f} events/s, ack p50 "
-            f"{result.latency_ms['p50']:.2f} ms, p99 {result.latency_ms['p99']:.2f} ms",
-            flush=True,
-        )
+        for label, runs in measured.items()
+    }
     bare, functions = results["bare WSGI app (202)"], results["webhook functions"]
     return {
         "targets": results,
+        "rounds": rounds,
         "ratio_events_per_second": round(
             functions["requests_per_second"] / bare["requests_per_second"], 3
         ),
@@ -344,6 +331,56 @@ def ingestion_measure(arguments: argparse.Namespace, run: Run, wrk: str) -> dict
             "threads": settings.threads,
             "connections": settings.connections,
         },
+    }
+
+
+def _ingestion_once(
+    arguments: argparse.Namespace, run: Run, wrk: str, *, label: str, app: str
+) -> dict[str, Any]:
+    """One target under gunicorn, warmed up, then measured by wrk."""
+    from bench import loadgen, server
+
+    settings = loadgen.load_settings_from(arguments)
+    port = server.free_port()
+    environment = functions_environment(run, bind=f"127.0.0.1:{port}", arguments=arguments)
+    environment["PYTHONPATH"] = str(REPO_ROOT)
+    argv = gunicorn_argv(app, port=port, arguments=arguments)
+    with (
+        phase(f"ingestion: {label}"),
+        process_running(f"ingestion-{port}", argv, environment, run) as process,
+    ):
+        wait_for(
+            lambda: http_status(port, "/healthz") in {200, 202},
+            timeout_s=30,
+            what=f"{label} answering",
+            process=process,
+            log=run.workdir / f"ingestion-{port}.log",
+        )
+        # Signed just before use: the signature's 5-minute tolerance covers the run.
+        body, headers = signed_payment_request()
+        script = lua_post_script(run.workdir, body, headers)
+        url = f"http://127.0.0.1:{port}/webhooks/payments"
+        if settings.warmup_s:
+            loadgen.wrk_run(
+                wrk=wrk, script=script, url=url, duration_s=settings.warmup_s, settings=settings
+            )
+        result = loadgen.wrk_run(
+            wrk=wrk, script=script, url=url, duration_s=settings.duration_s, settings=settings
+        )
+    queues_purge(run.broker_url)
+    if result.failures:
+        raise BenchmarkFailure(
+            f"{label}: {result.non_2xx} non-2xx answers, socket errors {result.socket_errors}"
+        )
+    print(
+        f"    {result.requests_per_second:,.0f} events/s, ack p50 "
+        f"{result.latency_ms['p50']:.2f} ms, p99 {result.latency_ms['p99']:.2f} ms",
+        flush=True,
+    )
+    return {
+        "requests": result.requests,
+        "requests_per_second": round(result.requests_per_second, 1),
+        "ack_ms": {k: round(v, 2) for k, v in result.latency_ms.items()},
     }
 
 
@@ -529,9 +566,11 @@ def markdown_render(report: dict[str, Any]) -> str:
 
     def row(label: str, target: dict[str, Any]) -> str:
         ack = target["ack_ms"]
+        rounds = target.get("rounds_requests_per_second", [target["requests_per_second"]])
         return (
-            f"| {label} | {target['requests_per_second']:,.0f} | {ack['p50']:.2f} | "
-            f"{ack['p99']:.2f} |"
+            f"| {label} | {target['requests_per_second']:,.0f} | "
+            + ", ".join(f"{rate:,.0f}" for rate in rounds)
+            + f" | {ack['p50']:.2f} | {ack['p99']:.2f} |"
         )
 
     lines = [
@@ -547,12 +586,16 @@ def markdown_render(report: dict[str, Any]) -> str:
         "",
         "## Ingestion: functions vs a bare WSGI app",
         "",
-        "| target (same gunicorn, gthread) | events/s | ack p50 (ms) | ack p99 (ms) |",
-        "|---|---:|---:|---:|",
+        "| target (same gunicorn, gthread) | events/s, median | each round | ack p50 (ms) | "
+        "ack p99 (ms) |",
+        "|---|---:|---:|---:|---:|",
         row("bare WSGI app, answers 202", bare),
         row("webhook functions (verify, validate, confirmed publish)", functions),
-        f"| **ratio** functions ÷ bare | **{ingestion['ratio_events_per_second']:.3f}** | "
+        f"| **ratio** functions ÷ bare | **{ingestion['ratio_events_per_second']:.3f}** | | "
         f"{ingestion['ratio_ack_p50']}× | {ingestion['ratio_ack_p99']}× |",
+        "",
+        f"Each target is measured {ingestion.get('rounds', 1)} times, the two in turn; the "
+        "median round stands for it (its latencies too), and the ratio compares the medians.",
         "",
         *burst_bench.markdown_lines(burst),
         "## Lambda package and cold start",
@@ -602,9 +645,17 @@ def markdown_render(report: dict[str, Any]) -> str:
         "one shared connection (one `basic.ack` settling several) was tried: 230–270 µs of "
         "RabbitMQ's CPU per message instead of 300–350 and 10–15 % less worker CPU, but the "
         "ratio stayed within the same range (0.15–0.28) on this loaded machine, for a "
-        "hand-written confirm loop of about 450 lines; it was not kept. Reaching 0.5× would "
-        "take RabbitMQ's per-message cost down (classic queue version 2 or quorum queues, "
-        "batching across requests), not the function's code.",
+        "hand-written confirm loop of about 450 lines; it was not kept. On 2026-12-05, on an "
+        "idle machine, a bare kombu loop (16 threads, a connection each, the functions' "
+        "confirmed persistent publish of a 1.1 KB body, nothing else running) sent 7,600–8,900 "
+        "messages/s, for 73–78 µs of its own CPU and 93–100 µs of RabbitMQ's per message; the "
+        "same loop to a classic queue of version 2 (`x-queue-version`, new in RabbitMQ 3.10) "
+        "was slower, 5,600–5,900 messages/s and 128–136 µs of RabbitMQ's CPU, so the queue "
+        "stays as declared. The publish itself is thus cheaper than the 290 µs it adds to a "
+        "gunicorn thread: most of the difference is the threads of a gthread worker taking "
+        "turns on the GIL while each waits for its confirm. Reaching 0.5× would take a server "
+        "that does not park a thread per confirm (an event loop, or confirms batched across "
+        "requests) and cores not shared with the broker, not the function's code.",
         "",
         f"(b) For each run the PostgreSQL database `{report['burst_database']}` is recreated "
         "and migrated, and one pending order with its payment is bulk-inserted per checkout. "
@@ -614,7 +665,8 @@ def markdown_render(report: dict[str, Any]) -> str:
         "`serve.py` configuration) to RabbitMQ, where the monolith's Celery workers (2 pool "
         "processes each) take the envelopes in batches (`INBOX_BATCH_SIZE`, 100): each batch is "
         "recorded, applied and acknowledged after its last commit. The drain "
-        "runs queue the whole burst first and then start the workers; the live run sends while "
+        "runs queue the whole burst first and then start the workers (each worker count "
+        f"{report['burst_rounds']} times, the counts alternating); the live run sends while "
         "the workers apply. Every run fails unless every unique event is recorded once and "
         "applied, no order is paid twice, and every order ends paid or refunded as sent. Lag is "
         "the inbox row's `applied_at` (set in the transaction that updates the order) minus "
@@ -687,6 +739,7 @@ def run(arguments: argparse.Namespace) -> None:
         "gunicorn": {"workers": arguments.gunicorn_workers, "threads": arguments.gunicorn_threads},
         "burst_database": postgres.database_name(arguments.functions_database_url),
         "burst_concurrency": arguments.burst_concurrency,
+        "burst_rounds": max(arguments.burst_rounds, 1),
         "ingestion": ingestion,
         "burst": burst,
         "lambda": lam,
