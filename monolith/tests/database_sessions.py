@@ -24,6 +24,15 @@ def other_session() -> Iterator[psycopg.Connection]:
         session.rollback()
 
 
+@contextmanager
+def order_locked(order_pk: int) -> Iterator[psycopg.Connection]:
+    """Hold an order's row lock from a session of its own, as another batch or a long
+    checkout would, until the block is left (or the session commits)."""
+    with other_session() as session:
+        session.execute("SELECT id FROM orders_order WHERE id = %s FOR UPDATE", [order_pk])
+        yield session
+
+
 def sessions_waiting_on_a_lock(application_prefix: str = "") -> set[str]:
     """The application names of this database's sessions that wait on a lock right now."""
     with connection.cursor() as cursor:

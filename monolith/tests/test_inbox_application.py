@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from monolith.orders.services import order_mark_fulfilled
 from monolith.orders.state_machine import OrderStatus
 
 from .factories import make_order, make_product
-from .webhook_envelopes import payment_event, refund_event, shipment_event
+from .webhook_envelopes import inbox_event_of, payment_event, refund_event, shipment_event
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +34,6 @@ class Received:
 Receive = Callable[[bytes], Received]
 
 
-def _stored(raw: bytes) -> InboxEvent:
-    envelope = json.loads(raw)
-    return InboxEvent.objects.get(source=envelope["source"], event_id=envelope["event_id"])
-
-
 @pytest.fixture
 def receive(django_capture_on_commit_callbacks) -> Receive:
     """Take one envelope into the inbox as the consumer does (a batch of one)."""
@@ -47,7 +41,7 @@ def receive(django_capture_on_commit_callbacks) -> Receive:
     def deliver(raw: bytes) -> Received:
         with django_capture_on_commit_callbacks(execute=True):
             outcome = inbox_envelopes_take([raw])
-        return Received(event=_stored(raw), duplicate=outcome.duplicates == 1)
+        return Received(event=inbox_event_of(raw), duplicate=outcome.duplicates == 1)
 
     return deliver
 
@@ -220,8 +214,8 @@ def test_a_batch_applies_each_orders_events_in_the_order_they_were_received(
     assert outcome.duplicates == 1  # the payment, twice in the batch
     # The refund that overtook its payment is applied after it, without parking.
     assert outcome.outcomes == {InboxStatus.APPLIED: 3}
-    assert _stored(refund_first).status == InboxStatus.APPLIED
-    assert _stored(payment).duplicate_hits == 1
+    assert inbox_event_of(refund_first).status == InboxStatus.APPLIED
+    assert inbox_event_of(payment).duplicate_hits == 1
     statuses = list(_reloaded(order).transitions.values_list("to_status", flat=True))
     assert statuses == [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.REFUNDED]
     assert _reloaded(other).status == OrderStatus.PAID
@@ -245,7 +239,9 @@ def test_events_recorded_by_a_batch_that_failed_before_applying_them_are_applied
         pytest.raises(OperationalError),
     ):
         inbox_envelopes_take([payment])
-    assert _stored(payment).status == InboxStatus.RECEIVED  # recorded, committed, not applied
+    assert (
+        inbox_event_of(payment).status == InboxStatus.RECEIVED
+    )  # recorded, committed, not applied
     assert _reloaded(order).status == OrderStatus.PENDING_PAYMENT
 
     # The consumer requeued the batch; the broker hands it over again.
@@ -255,7 +251,7 @@ def test_events_recorded_by_a_batch_that_failed_before_applying_them_are_applied
     assert (outcome.recorded, outcome.duplicates) == (0, 1)
     assert outcome.outcomes == {InboxStatus.APPLIED: 1}
     assert _reloaded(order).status == OrderStatus.PAID
-    assert _stored(payment).status == InboxStatus.APPLIED
+    assert inbox_event_of(payment).status == InboxStatus.APPLIED
 
 
 def _queued_after_commit(callback: Callable[[], object]) -> tuple[str, tuple[object, ...]] | None:
@@ -377,9 +373,9 @@ def test_refunds_taken_together_leave_the_others_to_their_own_rules(
         assert _reloaded(order).payment.status == PaymentStatus.REFUNDED
     assert _reloaded(partly).status == OrderStatus.PAID
     assert _last_cause(_reloaded(partly)).startswith("partial refund: 100 of ")
-    assert _stored(batch["again"][0]).status == InboxStatus.IGNORED
+    assert inbox_event_of(batch["again"][0]).status == InboxStatus.IGNORED
     assert _reloaded(refunded_already).transitions.filter(to_status="refunded").count() == 1
-    assert _stored(batch["before its payment"][0]).status == InboxStatus.PARKED
+    assert inbox_event_of(batch["before its payment"][0]).status == InboxStatus.PARKED
     assert _reloaded(pending).status == OrderStatus.PENDING_PAYMENT
 
 
@@ -393,7 +389,7 @@ def test_an_event_that_fails_in_a_batch_does_not_undo_the_others(
         outcome = inbox_envelopes_take([cannot_ship, payment_event(order.payment)])
 
     assert outcome.outcomes == {InboxStatus.FAILED: 1, InboxStatus.APPLIED: 1}
-    assert _stored(cannot_ship).status == InboxStatus.FAILED
+    assert inbox_event_of(cannot_ship).status == InboxStatus.FAILED
     assert _reloaded(pending).status == OrderStatus.PENDING_PAYMENT
     assert _reloaded(order).status == OrderStatus.PAID
 

@@ -9,9 +9,9 @@ parked for its payment, for good.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import psycopg
@@ -23,10 +23,10 @@ from monolith.inbox.models import InboxEvent, InboxStatus
 from monolith.orders.models import Order
 from monolith.orders.state_machine import OrderStatus
 
-from .database_sessions import other_session, sessions_waiting_on_a_lock
+from .database_sessions import order_locked, other_session, sessions_waiting_on_a_lock
 from .factories import make_order
 from .running_stack import wait_until
-from .webhook_envelopes import payment_event, refund_event
+from .webhook_envelopes import inbox_event_of, payment_event, refund_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -45,11 +45,9 @@ class _BatchThread(threading.Thread):
 
     def run(self) -> None:
         try:
-            if self.wrapper is None:
+            hooked = connection.execute_wrapper(self.wrapper) if self.wrapper else nullcontext()
+            with hooked:
                 self.outcome = inbox_envelopes_take(self.envelopes)
-            else:
-                with connection.execute_wrapper(self.wrapper):
-                    self.outcome = inbox_envelopes_take(self.envelopes)
         except BaseException as error:  # handed to the test's thread, which re-raises it
             self.error = error
         finally:
@@ -82,10 +80,6 @@ def _hit_counting(session: psycopg.Connection, event: InboxEvent) -> None:
     )
 
 
-def _stored(raw: bytes) -> InboxEvent:
-    return InboxEvent.objects.get(event_id=json.loads(raw)["event_id"])
-
-
 def test_an_event_whose_order_was_held_is_applied_when_its_row_is_locked_by_a_hit_count(
     product,
 ) -> None:
@@ -106,20 +100,19 @@ def test_an_event_whose_order_was_held_is_applied_when_its_row_is_locked_by_a_hi
                 assert counting.wait(WAIT_SECONDS)
         return execute(sql, params, many, context)
 
-    with other_session() as other:
-        # Another batch holds the order, so the batch leaves its event for a second pass.
-        other.execute("SELECT id FROM orders_order WHERE id = %s FOR UPDATE", [order.pk])
+    # Another batch holds the order, so the batch leaves its event for a second pass.
+    with order_locked(order.pk) as other:
         batch = _BatchThread([payment], wrapper=before_each_lock)
         batch.start()
         assert second_pass.wait(WAIT_SECONDS), "the batch never took its held event again"
-        _hit_counting(other, _stored(payment))
+        _hit_counting(other, inbox_event_of(payment))
         counting.set()
         _waits_or_ends(batch)
         other.commit()  # the other batch and the hit count end
         outcome = batch.finish()
 
     assert +outcome.outcomes == {InboxStatus.APPLIED: 1}
-    event = _stored(payment)
+    event = inbox_event_of(payment)
     assert (event.status, event.duplicate_hits) == (InboxStatus.APPLIED, 1)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
 
@@ -131,10 +124,10 @@ def test_a_parked_refund_is_applied_with_its_payment_while_its_row_is_locked_by_
     orders = [make_order((product, 1)) for _ in range(payments)]
     refund = refund_event(orders[0].payment)
     inbox_envelopes_take([refund])
-    assert _stored(refund).status == InboxStatus.PARKED  # it overtook its payment
+    assert inbox_event_of(refund).status == InboxStatus.PARKED  # it overtook its payment
 
     with other_session() as other:
-        _hit_counting(other, _stored(refund))
+        _hit_counting(other, inbox_event_of(refund))
         batch = _BatchThread([payment_event(order.payment) for order in orders])
         batch.start()
         _waits_or_ends(batch)
@@ -142,6 +135,6 @@ def test_a_parked_refund_is_applied_with_its_payment_while_its_row_is_locked_by_
         outcome = batch.finish()
 
     assert +outcome.outcomes == {InboxStatus.APPLIED: payments}
-    event = _stored(refund)
+    event = inbox_event_of(refund)
     assert (event.status, event.duplicate_hits) == (InboxStatus.APPLIED, 1)
     assert Order.objects.get(pk=orders[0].pk).status == OrderStatus.REFUNDED

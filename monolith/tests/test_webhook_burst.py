@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -24,7 +22,7 @@ from monolith.inbox.models import InboxEvent, InboxStatus
 from monolith.orders.models import Order, OrderTransition
 from monolith.orders.state_machine import OrderStatus
 
-from .database_sessions import other_session, sessions_waiting_on_a_lock
+from .database_sessions import order_locked, sessions_waiting_on_a_lock
 from .factories import make_category, make_order, make_product
 from .running_stack import RunningStack, wait_until
 
@@ -151,21 +149,13 @@ def test_burst_of_webhooks_is_applied_exactly_once_with_nothing_lost(
     running_stack.check_alive()
 
 
-@contextmanager
-def _order_locked(order: Order) -> Iterator[None]:
-    """Hold the order's row lock from a connection of its own, as a long checkout would."""
-    with other_session() as locker:
-        locker.execute("SELECT id FROM orders_order WHERE id = %s FOR UPDATE", [order.pk])
-        yield
-
-
 @pytest.mark.parametrize("running_stack", [{"workers": 2, "INBOX_BATCH_SIZE": "50"}], indirect=True)
 def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_applies_nothing_twice(
     running_stack: RunningStack, tmp_path
 ) -> None:
     orders = _orders(CHECKOUTS)
     report: dict[str, Any] = {}
-    with _order_locked(orders[0]):
+    with order_locked(orders[0].pk):
         # The burst runs on; a worker whose batch holds the locked order's events waits on
         # it in the middle of its batch: its events recorded (committed), their applying
         # begun, nothing acknowledged. The redelivery must apply what it recorded, once.

@@ -7,10 +7,17 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from monolith.inbox.models import InboxEvent
 from monolith.orders.models import Order, Payment
 
 _sequence = itertools.count(1)
 TRACE = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+
+
+def inbox_event_of(raw: bytes) -> InboxEvent:
+    """The inbox's row for this envelope's event, as stored now."""
+    sent = json.loads(raw)
+    return InboxEvent.objects.get(source=sent["source"], event_id=sent["event_id"])
 
 
 def _minor(payment: Payment) -> int:
