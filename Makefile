@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
 	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
-	test-compose distributed test-distributed nginx-deps headless-deps test-headless
+	test-compose distributed test-containers container-engine headless-deps test-headless
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -43,8 +43,8 @@ PLACEMENT ?= hybrid
 run: install  ## Migrate, seed demo data and start the platform on embedded defaults (PLACEMENT=hybrid|monolith)
 	@PLACEMENT=$(PLACEMENT) $(BIN)/python scripts/run_platform.py
 
-distributed: install nginx-deps  ## The distributed topology on loopback: nginx :8080, two replicas, real services
-	@$(BIN)/python scripts/run_distributed.py
+distributed: install  ## docker-compose.yml on a real container engine (installed when missing) until Ctrl-C
+	@$(BIN)/python scripts/container_stack.py up $(if $(FRESH),--fresh)
 
 seed: install  ## Seed demo data into the configured database
 	$(BIN)/python monolith/manage.py seed_demo
@@ -66,8 +66,8 @@ typecheck: install  ## mypy over every component
 browser-deps:  ## Install Debian's Chromium for the browser tests when missing
 	@bash scripts/ensure_chromium.sh
 
-nginx-deps:  ## Install Debian's nginx for the distributed run when missing
-	@bash scripts/ensure_nginx.sh
+container-engine:  ## Install and start Debian's docker.io and Compose v2 when missing
+	@bash scripts/ensure_container_engine.sh
 
 test-contract: install  ## The contract: documents, models, signing, client (no Django)
 	@echo "==> Contract suite"
@@ -128,12 +128,12 @@ test-run: install headless-deps  ## make run itself, in each placement: every pa
 	@echo "==> make run, in each placement (embedded defaults, its own var folder)"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_make_run.py
 
-test-distributed: install browser-deps nginx-deps  ## Journey through nginx on the distributed run, one replica killed
-	@echo "==> Distributed journey (nginx, two monolith replicas, PostgreSQL, RabbitMQ, Redis)"
-	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_distributed_journey.py
+test-containers: install browser-deps  ## The compose stack built and run on a real engine: the journey in Chromium, a replica killed
+	@echo "==> Container journey (docker-compose.yml on Docker's engine: nginx, two replicas, workers, PostgreSQL, RabbitMQ, Redis)"
+	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_container_journey.py
 
 test: lint lint-imports typecheck contract-compat test-contract test-processing test-functions test-sandbox \
-	test-headless test-sqlite test-postgres test-compose test-run test-distributed  ## Lint, types, contract checks, and every suite
+	test-headless test-sqlite test-postgres test-compose test-run test-containers  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/
 	$(BIN)/python bench/run.py

@@ -24,7 +24,17 @@ if __package__ in (None, ""):
 
 import psycopg
 
-from bench import functions, headless, loadgen, pages, placements, processing, server
+from bench import (
+    containers,
+    functions,
+    headless,
+    loadgen,
+    pages,
+    placements,
+    processing,
+    server,
+)
+from scripts import container_stack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The failures a benchmark reports with a message of its own rather than a traceback.
@@ -37,6 +47,7 @@ EXPECTED_FAILURES = (
     server.ServerError,
     psycopg.OperationalError,
     subprocess.CalledProcessError,
+    container_stack.StackError,
 )
 
 
@@ -57,6 +68,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     functions.NAME: functions,
     headless.NAME: headless,
     placements.NAME: placements,
+    containers.NAME: containers,
 }
 
 

@@ -1,10 +1,9 @@
 """One description of how each Tessera component starts: its port, readiness URL and command line.
 
-`make run` (scripts/run_platform.py) and `make distributed` (scripts/run_distributed.py) place
-the same components differently (one process each, or replicas behind nginx under gunicorn);
-both build the command lines here, and so do the benchmarks (bench/) and the test fixtures
-that start real processes (the repository root is on the tests' pythonpath), so a
-component's entry point changes in one place.
+`make run` (scripts/run_platform.py) starts each component as a process of its own from the
+command lines built here, and so do the benchmarks (bench/) and the test fixtures that start
+real processes (the repository root is on the tests' pythonpath), so a component's entry point
+changes in one place. (`make distributed` runs the containers of docker-compose.yml instead.)
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ PROCESSING_PORT = 8001
 FUNCTIONS_PORT = 8002
 SANDBOX_PORT = 8003
 HEADLESS_PORT = 8004
-NGINX_PORT = 8080
 
 DjangoProject = Literal["monolith", "processing"]
 # The Django project of each component, with its manage.py and its Celery application.
@@ -45,17 +43,6 @@ def manage(project: DjangoProject, *args: str) -> list[str]:
 def runserver(project: DjangoProject, port: int) -> list[str]:
     """Django's development server, without the reloader (the supervisor restarts nothing)."""
     return manage(project, "runserver", f"127.0.0.1:{port}", "--noreload")
-
-
-def gunicorn(wsgi_application: str, port: int, *, name: str, workers: int) -> list[str]:
-    """A production WSGI server on loopback, as the distributed run places it (behind nginx)."""
-    return [
-        *(PYTHON, "-m", "gunicorn", wsgi_application),
-        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--name", name),
-        # Behind nginx: trust its X-Forwarded-* from loopback only.
-        *("--forwarded-allow-ips", "127.0.0.1", "--timeout", "30"),
-        *("--graceful-timeout", "20", "--access-logfile", "-"),
-    ]
 
 
 def gunicorn_direct(wsgi_application: str, port: int, *, workers: int, log_level: str) -> list[str]:
