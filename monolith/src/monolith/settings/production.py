@@ -23,7 +23,7 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Only a plain-HTTP deployment on loopback (`make distributed`) turns these off: browsers would
+# Only a plain-HTTP deployment on loopback (the compose stack) turns these off: browsers would
 # drop or withhold Secure cookies there, and with them every login and every CSRF token.
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
