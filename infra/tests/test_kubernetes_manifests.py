@@ -653,6 +653,31 @@ def image_problems(cluster: Cluster) -> list[str]:
     return problems
 
 
+def ingress_problems(cluster: Cluster) -> list[str]:
+    """Each Ingress path reaches a Service port; the replicas' /metrics is not published."""
+    problems: list[str] = []
+    for ingress in cluster.of_kind("Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            routes: dict[str, str] = {}
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                service = cluster.named("Service", backend["name"])
+                ports = {p.get("name") for p in service["spec"]["ports"]} if service else set()
+                if backend["port"].get("name") not in ports:
+                    problems.append(
+                        f"{rule['host']}{path['path']}: no Service {backend['name']} with port "
+                        f"{backend['port']}"
+                    )
+                routes[path["path"]] = backend["name"]
+            if routes.get("/") == "monolith" and routes.get("/metrics", "monolith") == "monolith":
+                problems.append(
+                    f"{rule['host']}/metrics reaches the monolith: its metrics would be public"
+                )
+        if not ingress["spec"].get("tls"):
+            problems.append(f"Ingress {ingress['metadata']['name']}: no TLS")
+    return problems
+
+
 # --- Network policies, evaluated ----------------------------------------------------------------
 
 
@@ -854,6 +879,11 @@ def test_images_are_dockerfile_targets_with_a_version(cluster: Cluster) -> None:
     assert_none(image_problems(cluster))
 
 
+def test_the_ingress_serves_tls_and_keeps_metrics_inside(production: Cluster) -> None:
+    assert production.of_kind("Ingress"), "production has no Ingress"
+    assert_none(ingress_problems(production))
+
+
 def test_network_policies_allow_only_the_contracts_flows(dev: Cluster) -> None:
     assert_none(network_problems(dev))
 
@@ -950,3 +980,14 @@ def test_an_opened_flow_is_reported(dev: Cluster) -> None:
         problems
     )
     assert not any(p.startswith("functions -> postgres") for p in problems), problems
+
+
+def test_published_metrics_are_reported(production: Cluster) -> None:
+    broken = copy.deepcopy(production)
+    ingress = broken.named("Ingress", "tessera")
+    assert ingress is not None
+    ingress["spec"]["rules"][0]["http"]["paths"] = ingress["spec"]["rules"][0]["http"]["paths"][:1]
+    del ingress["spec"]["tls"]
+    problems = ingress_problems(broken)
+    assert "shop.example.com/metrics reaches the monolith: its metrics would be public" in problems
+    assert "Ingress tessera: no TLS" in problems
