@@ -65,6 +65,9 @@ DOCKERFILE = REPO_ROOT / "infra" / "docker" / "Dockerfile"
 DEV_IMAGE_TAG = "local"
 # The port each Celery worker's main process serves its metrics on (TESSERA_WORKER_METRICS_PORT).
 WORKER_METRICS_PORT = 9100
+# The sandbox stands in for the provider and carrier in dev: one pod, started in a second,
+# neither scaled nor drained like the platform's parts.
+STAND_INS = {"sandbox"}
 TMP_DIR = "/tmp"  # noqa: S108 - the folder checked for a mount, not used
 
 
@@ -152,7 +155,7 @@ def secret_keys(name: str) -> frozenset[str]:
     return frozenset(env_file_parse(template.read_text())) if template.is_file() else frozenset()
 
 
-def argv(pod: Mapping[str, Any], container: Mapping[str, Any]) -> list[str]:
+def argv(container: Mapping[str, Any]) -> list[str]:
     """The argv the container runs: command and args, the image's where they are not set."""
     target = image_target(container["image"])
     command = list(container.get("command", []))
@@ -221,7 +224,7 @@ def keda_problems(cluster: Cluster, schema: dict[str, Any]) -> list[str]:
             problems.append(f"{name}: scales {spec['scaleTargetRef']['name']}, not a Deployment")
             continue
         container = target["spec"]["template"]["spec"]["containers"][0]
-        arguments = argv(target["spec"]["template"]["spec"], container)
+        arguments = argv(container)
         app = option_value(arguments, "-A", "--app") or ""
         consumed = (option_value(arguments, "-Q", "--queues") or "").split(",")
         if consumed == [""]:
@@ -240,7 +243,7 @@ def keda_problems(cluster: Cluster, schema: dict[str, Any]) -> list[str]:
     if cluster.of_kind("ScaledObject"):
         for deployment in cluster.of_kind("Deployment"):
             pod = deployment["spec"]["template"]["spec"]
-            if is_worker(argv(pod, pod["containers"][0])) and (
+            if is_worker(argv(pod["containers"][0])) and (
                 deployment["metadata"]["name"] not in scaled
             ):
                 problems.append(f"{deployment['metadata']['name']}: a worker no queue scales")
@@ -314,7 +317,7 @@ def required_environment_problems(cluster: Cluster) -> list[str]:
 def command_problems(cluster: Cluster) -> list[str]:
     """Each container starts an entry point that exists, bound to its component's port."""
     problems: list[str] = []
-    for label, pod, container in cluster.containers():
+    for label, _pod, container in cluster.containers():
         target = image_target(container["image"])
         if target is None:
             continue
@@ -324,7 +327,7 @@ def command_problems(cluster: Cluster) -> list[str]:
         if target not in COMPONENTS:
             continue
         environment = cluster.environment(container)
-        for command in shell_commands(argv(pod, container)):
+        for command in shell_commands(argv(container)):
             problems += [
                 f"{label}: {problem}"
                 for problem in one_command_problems(command, COMPONENTS[target], environment)
@@ -334,8 +337,8 @@ def command_problems(cluster: Cluster) -> list[str]:
 
 def queue_coverage_problems(cluster: Cluster) -> list[str]:
     consumed: set[str] = set()
-    for _label, pod, container in cluster.containers():
-        arguments = argv(pod, container)
+    for _label, _pod, container in cluster.containers():
+        arguments = argv(container)
         if is_worker(arguments) and option_value(arguments, "-A", "--app") == "processing":
             consumed.update((option_value(arguments, "-Q", "--queues") or "").split(","))
     return [
@@ -359,7 +362,7 @@ def port_problems(cluster: Cluster) -> list[str]:
         if target not in COMPONENTS:
             continue
         expected = (
-            {WORKER_METRICS_PORT} if is_worker(argv(pod, container)) else {COMPONENTS[target].port}
+            {WORKER_METRICS_PORT} if is_worker(argv(container)) else {COMPONENTS[target].port}
         )
         if set(ports.values()) != expected:
             problems.append(f"{name}: declares ports {sorted(ports.values())}, serves {expected}")
@@ -395,14 +398,14 @@ def probe_problems(cluster: Cluster) -> list[str]:
             label = f"{workload['metadata']['name']}/{container['name']}"
             target = image_target(container["image"])
             kinds = ("livenessProbe", "readinessProbe") + (
-                ("startupProbe",) if target in COMPONENTS and target != "sandbox" else ()
+                ("startupProbe",) if target in COMPONENTS and target not in STAND_INS else ()
             )
             for kind in kinds:
                 if kind not in container:
                     problems.append(f"{label}: has no {kind}")
             if target not in COMPONENTS:
                 continue
-            arguments = argv(pod, container)
+            arguments = argv(container)
             for kind in kinds:
                 probe = container.get(kind)
                 if probe is None:
@@ -517,7 +520,7 @@ def shutdown_problems(cluster: Cluster) -> list[str]:
         grace = pod.get("terminationGracePeriodSeconds", 30)
         if image_target(container["image"]) not in COMPONENTS:
             continue
-        if is_worker(argv(pod, container)):
+        if is_worker(argv(container)):
             limit = celery_time_limit(cluster, container)
             if limit is None:
                 problems.append(f"{name}: no CELERY_TASK_TIME_LIMIT found for its worker")
@@ -527,7 +530,7 @@ def shutdown_problems(cluster: Cluster) -> list[str]:
                     f"CELERY_TASK_TIME_LIMIT ({limit} s): a task in hand would be killed"
                 )
             continue
-        if deployment["metadata"]["name"] == "sandbox":
+        if image_target(container["image"]) in STAND_INS:
             continue
         pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("exec", {})
         sleep = pre_stop.get("command", [])
@@ -539,10 +542,14 @@ def shutdown_problems(cluster: Cluster) -> list[str]:
 
 
 def hardening_problems(cluster: Cluster) -> list[str]:
-    """Not root, no escalation, no capabilities, read-only root with writable folders mounted."""
+    """Not root, no escalation, no capabilities, read-only root with writable folders mounted.
+
+    Every Deployment's and Job's pod; the dev overlay's data services (StatefulSets) run their
+    images' own users and write where those images expect, and set their own limits."""
     problems: list[str] = []
+    data_services = {f"{s['metadata']['name']}/" for s in cluster.of_kind("StatefulSet")}
     for label, pod, container in cluster.containers():
-        if image_target(container["image"]) is None:
+        if label.startswith(tuple(data_services)):
             continue
         security = container.get("securityContext", {})
         if not pod.get("securityContext", {}).get("runAsNonRoot"):
@@ -594,7 +601,8 @@ def autoscaling_problems(cluster: Cluster) -> list[str]:
     for deployment in cluster.of_kind("Deployment"):
         ports = deployment["spec"]["template"]["spec"]["containers"][0].get("ports", [])
         name = deployment["metadata"]["name"]
-        serves_http = any(p["containerPort"] in {8000, 8001, 8002} for p in ports)
+        http_ports = {c.port for target, c in COMPONENTS.items() if target not in STAND_INS}
+        serves_http = any(p["containerPort"] in http_ports for p in ports)
         if serves_http and name not in autoscaled:
             problems.append(f"{name}: serves HTTP but no HPA scales it on CPU")
     for budget in cluster.of_kind("PodDisruptionBudget"):
