@@ -400,5 +400,44 @@ def worker_check_problems(name: str, argv: list[str], check: list[str]) -> list[
     return []
 
 
+def unread_variable_problems(name: str, target: str, environment: Mapping[str, str]) -> list[str]:
+    """The variables a container of image `target` is given that no code of that image reads."""
+    spec = COMPONENTS[target]
+    strings = code_strings(tuple(spec.roots()))
+    problems: list[str] = []
+    for variable in sorted(environment):
+        if variable in strings or variable in INTERPRETER_VARIABLES:
+            continue
+        if variable.startswith("OTEL_") and variable in opentelemetry_variables():
+            continue
+        problems.append(
+            f"{name}: {variable} is set, but no code of the {target} image reads it "
+            f"({', '.join(spec.source_roots)})"
+        )
+    return problems
+
+
+def unset_required_problems(name: str, target: str, environment: Mapping[str, str]) -> list[str]:
+    """The production settings are loaded, and every variable they require is set (non-empty)."""
+    spec = COMPONENTS[target]
+    problems: list[str] = []
+    if spec.settings_file is None:
+        module = environment.get("DJANGO_SETTINGS_MODULE", "")
+        if not module.endswith(".settings.production"):
+            problems.append(
+                f"{name}: DJANGO_SETTINGS_MODULE is {module or 'not set'}; a deployment "
+                "runs the production settings (the Celery apps default to local ones)"
+            )
+    files = settings_files(spec, environment)
+    if not files:
+        problems.append(f"{name}: no settings module found for the {target} image")
+    required = set().union(*(required_variables(path) for path in files)) if files else set()
+    for variable in sorted(required):
+        if not environment.get(variable):
+            where = ", ".join(str(path.relative_to(REPO_ROOT)) for path in files)
+            problems.append(f"{name}: {variable} is required by {where} but is not set")
+    return problems
+
+
 def assert_none(problems: list[str]) -> None:
     assert not problems, "\n".join(["", *problems])

@@ -37,7 +37,6 @@ from infra.tests.deployment_code import (
     COMPONENTS,
     HEALTH_PATHS,
     IMAGE_VARIABLES,
-    INTERPRETER_VARIABLES,
     REPO_ROOT,
     SECRET_NAME,
     URL_PASSWORD,
@@ -45,14 +44,14 @@ from infra.tests.deployment_code import (
     Dockerfile,
     argv_of,
     assert_none,
-    code_strings,
     env_file_parse,
     one_command_problems,
-    opentelemetry_variables,
     option_value,
     required_variables,
     settings_files,
     shell_commands,
+    unread_variable_problems,
+    unset_required_problems,
     worker_check_problems,
 )
 
@@ -196,17 +195,7 @@ def environment_read_problems(project: Project) -> list[str]:
         environment = project.environment(service)
         component = project.component(service)
         if component is not None:
-            target, spec = component
-            strings = code_strings(tuple(spec.roots()))
-            for variable in sorted(environment):
-                if variable in strings or variable in INTERPRETER_VARIABLES:
-                    continue
-                if variable.startswith("OTEL_") and variable in opentelemetry_variables():
-                    continue
-                problems.append(
-                    f"{name}: {variable} is set, but no code of the {target} image reads it "
-                    f"({', '.join(spec.source_roots)})"
-                )
+            problems += unread_variable_problems(name, component[0], environment)
             continue
         image = str(service.get("image", "")).split(":")[0].split("/")[-1]
         known = IMAGE_VARIABLES.get(image)
@@ -257,23 +246,7 @@ def required_environment_problems(project: Project) -> list[str]:
         component = project.component(service)
         if component is None:
             continue
-        target, spec = component
-        environment = project.environment(service)
-        if spec.settings_file is None:
-            module = environment.get("DJANGO_SETTINGS_MODULE", "")
-            if not module.endswith(".settings.production"):
-                problems.append(
-                    f"{name}: DJANGO_SETTINGS_MODULE is {module or 'not set'}; a deployment "
-                    "runs the production settings (the Celery apps default to local ones)"
-                )
-        files = settings_files(spec, environment)
-        if not files:
-            problems.append(f"{name}: no settings module found for the {target} image")
-        required = set().union(*(required_variables(path) for path in files)) if files else set()
-        for variable in sorted(required):
-            if not environment.get(variable):
-                where = ", ".join(str(path.relative_to(REPO_ROOT)) for path in files)
-                problems.append(f"{name}: {variable} is required by {where} but is not set")
+        problems += unset_required_problems(name, component[0], project.environment(service))
     return problems
 
 

@@ -36,7 +36,6 @@ from infra.tests.deployment_code import (
     COMPONENTS,
     HEALTH_PATHS,
     IMAGE_VARIABLES,
-    INTERPRETER_VARIABLES,
     REPO_ROOT,
     SECRET_NAME,
     URL_PASSWORD,
@@ -45,11 +44,11 @@ from infra.tests.deployment_code import (
     code_strings,
     env_file_parse,
     one_command_problems,
-    opentelemetry_variables,
     option_value,
-    required_variables,
     settings_files,
     shell_commands,
+    unread_variable_problems,
+    unset_required_problems,
     worker_check_problems,
 )
 
@@ -257,17 +256,7 @@ def environment_read_problems(cluster: Cluster) -> list[str]:
         environment = cluster.environment(container)
         target = image_target(container["image"])
         if target in COMPONENTS:
-            spec = COMPONENTS[target]
-            strings = code_strings(tuple(spec.roots()))
-            for variable in sorted(environment):
-                if variable in strings or variable in INTERPRETER_VARIABLES:
-                    continue
-                if variable.startswith("OTEL_") and variable in opentelemetry_variables():
-                    continue
-                problems.append(
-                    f"{label}: {variable} is set, but no code of the {target} image reads it "
-                    f"({', '.join(spec.source_roots)})"
-                )
+            problems += unread_variable_problems(label, target, environment)
             continue
         image = container["image"].split(":")[0].split("/")[-1]
         known = IMAGE_VARIABLES.get(image)
@@ -300,17 +289,7 @@ def required_environment_problems(cluster: Cluster) -> list[str]:
         target = image_target(container["image"])
         if target not in COMPONENTS:
             continue
-        spec = COMPONENTS[target]
-        environment = cluster.environment(container)
-        if spec.settings_file is None:
-            module = environment.get("DJANGO_SETTINGS_MODULE", "")
-            if not module.endswith(".settings.production"):
-                problems.append(f"{label}: DJANGO_SETTINGS_MODULE is {module or 'not set'}")
-        files = settings_files(spec, environment)
-        required = set().union(*(required_variables(path) for path in files)) if files else set()
-        for variable in sorted(required):
-            if not environment.get(variable):
-                problems.append(f"{label}: {variable} is required by the settings but is not set")
+        problems += unset_required_problems(label, target, cluster.environment(container))
     return problems
 
 
