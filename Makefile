@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
 	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
-	test-compose distributed test-containers container-engine headless-deps test-headless
+	test-compose test-k8s distributed test-containers container-engine headless-deps test-headless
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -124,6 +124,10 @@ test-compose: install  ## docker-compose.yml and infra/docker/ against the schem
 	@echo "==> Compose file checks"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_compose_file.py
 
+test-k8s: install  ## infra/k8s/: both overlays rendered by kubectl kustomize, validated against the Kubernetes API schemas, checked against the code (no cluster needed)
+	@echo "==> Kubernetes manifests"
+	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_kubernetes_manifests.py
+
 test-run: install headless-deps  ## make run itself, in each placement: every part ready, a payment turns an order paid, Ctrl-C stops all
 	@echo "==> make run, in each placement (embedded defaults, its own var folder)"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_make_run.py
@@ -133,7 +137,7 @@ test-containers: install browser-deps  ## The compose stack built and run on a r
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_container_journey.py
 
 test: lint lint-imports typecheck contract-compat test-contract test-processing test-functions test-sandbox \
-	test-headless test-sqlite test-postgres test-compose test-run test-containers  ## Lint, types, contract checks, and every suite
+	test-headless test-sqlite test-postgres test-compose test-k8s test-run test-containers  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/
 	$(BIN)/python bench/run.py

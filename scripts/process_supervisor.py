@@ -1,8 +1,8 @@
 """Start, watch and stop the long-running processes of a Tessera run on this machine.
 
-Shared by `make run` (scripts/run_platform.py) and `make distributed`
-(scripts/run_distributed.py): each starts its components in order, waits until each answers
-its readiness URL, supervises them and stops them all, whatever ended the run.
+Used by `make run` (scripts/run_platform.py): it starts its components in order, waits until
+each answers its readiness URL, supervises them and stops them all, whatever ended the run.
+(`make distributed` leaves all of this to a container engine: scripts/container_stack.py.)
 """
 
 from __future__ import annotations
