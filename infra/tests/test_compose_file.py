@@ -67,7 +67,7 @@ ENV_EXAMPLE = REPO_ROOT / ".env.example"
 # the network (two replicas cannot share one host port; nginx is their door); 16686 is
 # Jaeger's UI, the one port tracing adds.
 PUBLISHED_PORTS: dict[str, set[int]] = {
-    "nginx": {8080},
+    "nginx": {8080, 8084},
     "processing": {8001},
     "functions": {8002},
     "sandbox": {8003},
@@ -257,7 +257,8 @@ def command_problems(project: Project) -> list[str]:
         component = project.component(service)
         argv = project.command(service)
         if not argv:
-            if project.target(service) is not None:
+            built = project.target(service)
+            if built is not None and not built[0].root_image(built[1]).startswith(SERVER_IMAGES):
                 problems.append(f"{name}: starts no command")
             continue
         if component is None:
@@ -557,6 +558,10 @@ def build_problems(project: Project) -> list[str]:
 
 
 PYTHON_BASE = re.compile(r"^python:3\.1[12]-slim(-\w+)?$")
+# A target built straight on a server's official image runs that image's own command, as its
+# own user scheme (nginx: the master as root to bind and read its configuration, the workers
+# unprivileged), with Tessera's files added.
+SERVER_IMAGES = ("nginx:",)
 
 
 def dockerfile_problems(dockerfile: Dockerfile, targets: Iterable[str]) -> list[str]:
@@ -576,7 +581,8 @@ def dockerfile_problems(dockerfile: Dockerfile, targets: Iterable[str]) -> list[
     for target in targets:
         chain = dockerfile.chain(target)
         users = dockerfile.instructions(target, "USER")
-        if not users or users[-1].split(":")[0] in {"root", "0"}:
+        on_server_image = dockerfile.root_image(target).startswith(SERVER_IMAGES)
+        if not on_server_image and (not users or users[-1].split(":")[0] in {"root", "0"}):
             problems.append(f"{label}: target {target} runs as root (no USER, or USER root)")
         if target in COMPONENTS:
             if not PYTHON_BASE.match(dockerfile.root_image(target)):
