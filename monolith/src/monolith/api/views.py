@@ -66,9 +66,13 @@ class TokenCreateView(APIView):
     def post(self, request: Request) -> Response:
         body = serializers.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # The Django request: django-axes counts the failure against it, and its middleware
+        # answers a locked-out account or address with a 429 and Retry-After.
         user = authenticate(request._request, **body.validated_data)
         if user is None or not user.is_active:
-            raise AuthenticationFailed("Unknown username or wrong password.")
+            # 400, as DRF's own token view: the credentials in the body are invalid input. A
+            # 401 would need a WWW-Authenticate challenge that no credentials in a header meet.
+            raise ValidationError({"non_field_errors": ["Unknown username or wrong password."]})
         token, _ = Token.objects.get_or_create(user=user)
         return Response(serializers.TokenSerializer(token).data)
 
