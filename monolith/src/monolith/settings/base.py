@@ -14,6 +14,7 @@ from tessera_contract.brokers import (
     REDIS_VISIBILITY_TIMEOUT_SECONDS,
     broker_transport_options,
 )
+from tessera_contract.databases import database_for_several_processes
 from tessera_contract.messaging import MONOLITH_TASK_QUEUE, WEBHOOK_QUEUE
 from tessera_contract.telemetry import telemetry_logging
 
@@ -120,6 +121,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# The web process and the worker write at once under `make run`: on SQLite they wait for the
+# lock (WAL, immediate transactions, a busy timeout) instead of answering 503.
+DATABASES["default"] = database_for_several_processes(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
