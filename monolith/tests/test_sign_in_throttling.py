@@ -71,8 +71,10 @@ def test_thirty_wrong_passwords_on_the_token_endpoint_get_a_429_problem_with_ret
         for _ in range(30)
     ]
 
-    assert answers[0].status_code == 400
-    assert answers[0].json()["type"] == "/problems/validation-failed"
+    # A wrong password: 401 (it was a 403), with the token scheme's challenge.
+    assert answers[0].status_code == 401
+    assert answers[0].json()["type"] == "/problems/not-authenticated"
+    assert answers[0]["WWW-Authenticate"].startswith("Token")
     locked = answers[-1]
     assert locked.status_code == 429
     assert locked["Content-Type"] == "application/problem+json"

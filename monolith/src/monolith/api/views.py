@@ -60,6 +60,11 @@ class TokenCreateView(APIView):
     throttle_classes = [AnonRateThrottle, ScopedRateThrottle]
     throttle_scope = "auth"
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # Without authentication classes DRF would turn a wrong password into a 403; it is a
+        # 401, challenging for the token this endpoint hands out.
+        return 'Token realm="api"'
+
     @extend_schema(
         request=serializers.TokenRequestSerializer, responses=serializers.TokenSerializer
     )
@@ -70,9 +75,7 @@ class TokenCreateView(APIView):
         # answers a locked-out account or address with a 429 and Retry-After.
         user = authenticate(request._request, **body.validated_data)
         if user is None or not user.is_active:
-            # 400, as DRF's own token view: the credentials in the body are invalid input. A
-            # 401 would need a WWW-Authenticate challenge that no credentials in a header meet.
-            raise ValidationError({"non_field_errors": ["Unknown username or wrong password."]})
+            raise AuthenticationFailed("Unknown username or wrong password.")
         token, _ = Token.objects.get_or_create(user=user)
         return Response(serializers.TokenSerializer(token).data)
 
