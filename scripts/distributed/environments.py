@@ -62,6 +62,9 @@ def environments(topology: Topology, keys: dict[str, str]) -> dict[str, dict[str
         # Plain HTTP on loopback: no TLS redirect, cookies without the Secure flag.
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_COOKIES": "false",
+        # nginx sets X-Forwarded-For to the address it saw: the client, for throttles and
+        # sign-in lock-outs.
+        "TESSERA_TRUSTED_PROXY_COUNT": "1",
         "PAYMENT_PROVIDER_URL": sandbox,
         "CARRIER_API_URL": sandbox,
         "PROCESSING_API_URL": processing,

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from scripts import headless_storefront
 from scripts.distributed.topology import SetupError, Topology
 from scripts.process_supervisor import REPO_ROOT
 
@@ -112,6 +113,7 @@ def nginx_config_render(topology: Topology) -> Path:
     headless_values = {
         "TESSERA_HEADLESS_PORT": f"127.0.0.1:{topology.headless_port}",
         "TESSERA_HEADLESS_ROOT": str(topology.folder("headless")),
+        "TESSERA_HEADLESS_CSP": headless_storefront.content_security_policy(topology.public_url),
     }
     (prefix / "headless.conf").write_text(template_render(NGINX_HEADLESS_TEMPLATE, headless_values))
     temp = prefix / "temp"
