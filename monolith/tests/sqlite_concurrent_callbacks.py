@@ -1,4 +1,5 @@
-"""Run by test_sqlite_concurrency in a process of its own, on a SQLite file: migrate, create
+"""Run by test_sqlite_concurrency in a process of its own (`python -m tests.<this module>` in
+monolith/), on a SQLite file: migrate, create
 submitted jobs, then post their signed results all at once from several threads (each its own
 database connection, as each web process has) through Django's request handling. Prints the
 statuses as JSON."""
@@ -19,7 +20,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus  # noqa: E402
-from tests.processing_support import job_result_body, signed_headers  # noqa: E402
+
+from .processing_support import job_result_body, signed_headers  # noqa: E402
 
 
 def main(callbacks: int) -> None:

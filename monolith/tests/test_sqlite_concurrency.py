@@ -22,12 +22,13 @@ def test_concurrent_job_result_callbacks_on_sqlite_are_all_recorded(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'monolith.sqlite3'}",
         "TESSERA_VAR_DIR": str(tmp_path),
         "JOB_RESULT_CALLBACK_SECRETS": CALLBACK_SECRET,
-        # The driver imports this suite's helpers as the package `tests`.
-        "PYTHONPATH": os.pathsep.join([str(DRIVER.parents[1]), os.environ.get("PYTHONPATH", "")]),
+        # The suite's helpers import the repository's `scripts` package.
+        "PYTHONPATH": str(DRIVER.parents[2]),
     }
 
     completed = subprocess.run(
-        [sys.executable, str(DRIVER), str(CALLBACKS)],
+        [sys.executable, "-m", f"tests.{DRIVER.stem}", str(CALLBACKS)],
+        cwd=DRIVER.parents[1],  # monolith/: the suite is the package `tests` there
         env=environment,
         capture_output=True,
         text=True,

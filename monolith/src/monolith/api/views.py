@@ -106,7 +106,7 @@ class ProductListView(generics.ListAPIView[Product]):
         params = serializers.CatalogQuerySerializer(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
         query = CatalogQuery(
-            search=params.validated_data.get("search", ""),
+            search=params.validated_data.get("search", "").strip(),
             category=params.validated_data.get("category", ""),
             sort=params.validated_data["sort"],
         )

@@ -271,7 +271,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "monolith.orders.state_machine.OrderStatus"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "monolith.api.schema.blank_strings_any_of",
         "monolith.api.schema.document_problems",
+        "monolith.api.schema.storefront_links",
     ],
 }
 
