@@ -169,6 +169,7 @@ def secrets_generate() -> dict[str, str]:
         "JOB_RESULT_CALLBACK_SECRETS": standard_webhook_secret_generate(),
         "PAYMENT_WEBHOOK_SECRETS": standard_webhook_secret_generate(),
         "CARRIER_WEBHOOK_SECRETS": standard_webhook_secret_generate(),
+        "TESSERA_METRICS_TOKEN": secrets.token_urlsafe(32),
         # The staff login the stack is given (not a compose variable).
         "TESSERA_STAFF_PASSWORD": secrets.token_urlsafe(12),
     }

@@ -83,8 +83,39 @@ def compressed_siblings_write(folder: Path) -> None:
                 pass
 
 
+def content_security_policy(api_origin: str) -> str:
+    """The app's policy: its own bundle only, and the shop's API (and its images) on
+    ``api_origin``. nginx sends the same (infra/nginx/templates/headless.conf.template)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: {api_origin}",
+            f"connect-src 'self' {api_origin}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def security_headers(api_origin: str) -> list[tuple[str, str]]:
+    """The headers every answer carries, as the shop's (8000) and the functions' (8002) do."""
+    return [
+        ("Content-Security-Policy", content_security_policy(api_origin)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+
+
 def application(root: Path | str = DIST) -> Callable[..., Iterable[bytes]]:
     from whitenoise import WhiteNoise  # type: ignore[import-untyped]
+
+    # The build records the API origin it was made for (build() above); the policy names it.
+    headers = security_headers((Path(root) / ".built-for").read_text().strip())
 
     def fallback(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") in ("/healthz", "/readyz"):
@@ -94,7 +125,15 @@ def application(root: Path | str = DIST) -> Callable[..., Iterable[bytes]]:
         return [b"Not found"]
 
     # The app routes with the URL's hash, so every page is index.html at "/".
-    return WhiteNoise(fallback, root=str(root), index_file=True, max_age=60)
+    static = WhiteNoise(fallback, root=str(root), index_file=True, max_age=60)
+
+    def secured(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, response_headers: list[tuple[str, str]], *args: Any) -> Any:
+            return start_response(status, [*response_headers, *headers], *args)
+
+        return static(environ, start)
+
+    return secured
 
 
 def serve_argv(port: int, root: Path = DIST) -> list[str]:

@@ -54,8 +54,10 @@ from infra.tests.deployment_code import (
     unset_required_problems,
     worker_check_problems,
 )
+from scripts.headless_storefront import content_security_policy
 
 COMPOSE_FILE = Path(os.environ.get("TESSERA_COMPOSE_FILE") or REPO_ROOT / "docker-compose.yml")
+DOCKERFILE = REPO_ROOT / "infra" / "docker" / "Dockerfile"
 # The schema is committed (infra/compose/README.md says where it comes from), so a fresh clone
 # validates without anything outside the repository; when the shared copy is there too, the
 # two must be the same file.
@@ -495,6 +497,13 @@ def nginx_problems(project: Project) -> list[str]:
         problems.append(f"nginx: the template uses ${{{variable}}}, which is not set")
     for variable in sorted(v for v in environment if v.startswith("TESSERA_") and v not in used):
         problems.append(f"nginx: {variable} is set, but the template does not use it")
+    api_origin = re.search(r"ARG HEADLESS_API_ORIGIN=(\S+)", DOCKERFILE.read_text())
+    expected_policy = content_security_policy(api_origin[1] if api_origin else "")
+    if environment.get("TESSERA_HEADLESS_CSP", expected_policy) != expected_policy:
+        problems.append(
+            "nginx: TESSERA_HEADLESS_CSP is not scripts/headless_storefront.py's policy for "
+            f"the build's API origin: {expected_policy}"
+        )
     for variable in ("TESSERA_MONOLITH_UPSTREAM_A", "TESSERA_MONOLITH_UPSTREAM_B"):
         host, _, port = environment.get(variable, "").partition(":")
         upstream = services.get(host)

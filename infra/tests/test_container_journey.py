@@ -23,7 +23,7 @@ from urllib.parse import urlencode, urljoin
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import APIResponse, Browser, Page, Response
+from playwright.sync_api import APIResponse, Browser, Page, Response, expect
 from tessera_testsupport import service_missing
 from tessera_testsupport.browser import (
     chromium,
@@ -109,7 +109,8 @@ def test_shopper_and_staff_journey_survives_a_killed_replica(
     # Browse and add to the cart (htmx, no page load), check out as a guest.
     add_buttons = shopper.get_by_role("button", name=re.compile(r"^Add to cart\W+"))
     add_buttons.first.click()
-    shopper.wait_for_function("document.querySelector('#mini-cart').textContent.includes('1')")
+    # A locator assertion, not wait_for_function: the page's CSP forbids eval.
+    expect(shopper.locator("#mini-cart")).to_contain_text("1")
     shopper.get_by_role("link", name=re.compile(r"^Cart 1 item")).click()
     shopper.get_by_role("link", name="Go to checkout").click()
     shopper.get_by_label("Email").fill("distributed@example.com")

@@ -13,7 +13,7 @@ import time
 
 import pytest
 from django.db import models
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from tessera_testsupport import service_missing
 from tessera_testsupport.browser import (
     chromium,
@@ -96,10 +96,11 @@ def test_shopper_adds_two_products_without_a_page_load_and_declines_to_pay(
         mini_cart_count = page.locator("#mini-cart .mini-cart__count")
         page.get_by_role("button", name=re.compile(r"^Add to cart\W+Stoneware teapot$")).click()
         page.get_by_text("Added 1 × Stoneware teapot to your cart.").wait_for()
-        page.wait_for_function("document.querySelector('#mini-cart').textContent.includes('1')")
+        # A locator assertion, not wait_for_function: the page's CSP forbids eval.
+        expect(page.locator("#mini-cart")).to_contain_text("1")
         page.get_by_role("button", name=re.compile(r"^Add to cart\W+Enamel mug$")).click()
         page.get_by_text("Added 1 × Enamel mug to your cart.").wait_for()
-        page.wait_for_function("document.querySelector('#mini-cart').textContent.includes('2')")
+        expect(page.locator("#mini-cart")).to_contain_text("2")
         assert mini_cart_count.inner_text().startswith("2")
         assert page.evaluate("window.__sameDocument") is True
         assert navigations == []

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.db.migrations.recorder import MigrationRecorder
+from django.test import Client
 from jsonschema import Draft202012Validator
 
 from monolith.api.contract import CONTRACT_PATH
@@ -50,3 +51,16 @@ def test_health_bodies_conform_to_the_contracts_schemas(client, media_root, path
     validator = Draft202012Validator(json.loads((SCHEMAS / schema_file).read_text()))
     body = client.get(path).json()
     assert list(validator.iter_errors(body)) == []
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_another_method_on_a_health_endpoint_is_a_405_problem_not_the_csrf_page(path, method):
+    client = Client(enforce_csrf_checks=True)
+
+    response = getattr(client, method)(path)
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/method-not-allowed"
+    assert "GET" in response["Allow"]

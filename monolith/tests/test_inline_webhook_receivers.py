@@ -132,3 +132,20 @@ def test_in_the_function_placement_the_monolith_answers_webhooks_with_a_404_prob
     problem = response.json()
     assert problem["status"] == 404
     assert "webhook functions" in problem["detail"]
+
+
+def test_a_signed_payment_nested_a_thousand_levels_deep_is_a_400_problem_not_a_503(
+    client: Client, inline_receivers: Path
+):
+    nested = b"[" * 1000 + b"]" * 1000
+
+    response = client.post(
+        "/webhooks/payments",
+        data=nested,
+        content_type="application/json",
+        headers=stripe_signed(nested, PAYMENT_SECRET),
+    )
+
+    assert response.status_code == 400
+    assert response.json()["type"] == "/problems/malformed-request"
+    assert queued_envelopes(inline_receivers) == []

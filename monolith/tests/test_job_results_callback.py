@@ -427,3 +427,13 @@ def test_every_answer_conforms_to_the_contract(live_server, settings):
         ).status_code,
     ]
     assert statuses == [204, 204, 401, 400]
+
+
+def test_a_signed_result_nested_a_thousand_levels_deep_is_a_400_problem(client):
+    body = b"[" * 1000 + b"]" * 1000
+
+    response = post(client, body, signed_headers(body, message_id="job-result-x"))
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["type"] == "/problems/malformed-request"

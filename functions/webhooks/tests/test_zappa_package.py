@@ -174,6 +174,7 @@ def requests_for_every_endpoint() -> list[tuple[str, str, str, bytes, dict[str, 
     carrier = recorded_payload("shipment.delivered.json")
     unhandled_carrier = recorded_payload("shipment.returned.json")
     json_type = {"Content-Type": "application/json"}
+    nested = b"[" * 1000 + b"]" * 1000
     return [
         ("payment queued", "POST", "/webhooks/payments", payment,
          {**json_type, "Stripe-Signature": stripe_signature(payment)}),
@@ -185,6 +186,10 @@ def requests_for_every_endpoint() -> list[tuple[str, str, str, bytes, dict[str, 
         ("payment not json", "POST", "/webhooks/payments", b"amount=1",
          {**json_type, "Stripe-Signature": stripe_signature(b"amount=1")}),
         ("payment too large", "POST", "/webhooks/payments", b"{" + b" " * 262144 + b"}", json_type),
+        ("payment nested too deep", "POST", "/webhooks/payments", nested,
+         {**json_type, "Stripe-Signature": stripe_signature(nested)}),
+        ("payment as text", "POST", "/webhooks/payments", payment,
+         {"Content-Type": "text/plain", "Stripe-Signature": stripe_signature(payment)}),
         ("carrier queued", "POST", "/webhooks/carrier", carrier,
          {**json_type, **carrier_headers(carrier, message_id="msg_lambda_1")}),
         ("carrier ignored", "POST", "/webhooks/carrier", unhandled_carrier,
@@ -263,6 +268,7 @@ def test_zappas_handler_answers_every_endpoint_as_the_wsgi_app_does(
     assert statuses == {
         "payment queued": 202, "refund queued": 202, "payment ignored": 202,
         "payment unsigned": 401, "payment not json": 400, "payment too large": 413,
+        "payment nested too deep": 400, "payment as text": 415,
         "carrier queued": 202, "carrier ignored": 202, "carrier wrong secret": 401,
         "liveness": 200, "readiness": 200, "wrong method": 405,
     }  # fmt: skip

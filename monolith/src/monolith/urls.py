@@ -3,7 +3,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from tessera_contract.problems.django import api_not_found
-from tessera_contract.telemetry.django import metrics_view
+
+from monolith.core.metrics_access import metrics
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("monolith.core.urls")),
@@ -20,8 +21,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Any other internal path: handler404 answers a problem only with DEBUG off, this route
     # with DEBUG on too (line breaks included, hence not `.*`).
     re_path(r"^internal/[\s\S]*$", api_not_found, name="unknown_internal_path"),
-    # Prometheus scrapes it on the replica itself; nginx does not route it from outside.
-    path("metrics", metrics_view, name="metrics"),
+    # Prometheus scrapes it on the replica itself with its bearer token (core/metrics_access.py);
+    # nginx does not route it from outside either.
+    path("metrics", metrics, name="metrics"),
 ]
 # Uploaded media are served by Django only in development; nginx or object storage serve them
 # in deployment.

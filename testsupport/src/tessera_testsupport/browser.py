@@ -4,7 +4,8 @@
 `page_assets_assert_loaded(page, watch)` after it make a test fail at once, naming the
 asset, when the page's own stylesheet, scripts or images did not load. Without that guard a
 page with no htmx still renders: its forms fall back to plain posts and a journey only
-times out, much later, waiting for a live update that nothing will ever make.
+times out, much later, waiting for a live update that nothing will ever make. A test also
+fails when any page reported a Content-Security-Policy violation in its console.
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 CHROMIUM = os.environ.get("TESSERA_CHROMIUM", "/usr/bin/chromium")
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -52,10 +62,44 @@ def chromium() -> Iterator[Browser]:
             chromium_sandbox=False,
             args=QUIET_FLAGS,
         )
+        violations = _csp_violations_record(browser)
         try:
             yield browser
+            if violations:
+                listed = "\n  ".join(violations)
+                pytest.fail(f"Content-Security-Policy violations:\n  {listed}", pytrace=False)
         finally:
             browser.close()
+
+
+def _csp_violations_record(browser: Browser) -> list[str]:
+    """Record what any page of ``browser`` reports as a Content-Security-Policy violation.
+
+    Chromium reports each in the console ("Refused to ... because it violates the following
+    Content Security Policy directive"); every context the browser opens is listened to, so a
+    journey fails on a violation however late it happens (an htmx swap, a live update).
+    """
+    violations: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.location.get('url', '?')}: {message.text}")
+
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def context_listened(**options: Any) -> BrowserContext:
+        context = new_context(**options)
+        context.on("console", console)
+        return context
+
+    def page_listened(**options: Any) -> Page:
+        page = new_page(**options)
+        page.context.on("console", console)
+        return page
+
+    browser.new_context = context_listened  # type: ignore[method-assign]
+    browser.new_page = page_listened  # type: ignore[method-assign]
+    return violations
 
 
 def screenshot_path(name: str) -> Path:

@@ -7,6 +7,8 @@ from typing import Any, TypeVar, overload
 
 import msgspec
 
+from tessera_contract.json_limits import json_nesting_exceeded, json_nesting_refusal
+
 T = TypeVar("T")
 
 _ENCODER = msgspec.json.Encoder()
@@ -84,13 +86,16 @@ def payload_decode(raw: bytes | str, model: Any) -> Any: ...
 def payload_decode(raw: bytes | str, model: Any) -> Any:
     """Decode JSON ``raw`` into ``model``, validating every constraint of the contract.
 
-    Raises :class:`MalformedPayloadError` for bytes that are not JSON and
+    Raises :class:`MalformedPayloadError` for bytes that are not JSON, or that nest deeper
+    than ``tessera_contract.json_limits.JSON_MAX_DEPTH`` (refused before any parsing), and
     :class:`InvalidPayloadError` for JSON that breaks the schema.
 
     A whole-number float (``640.0``, ``6.4e2``) is an integer, as in JSON Schema: a payload
     msgspec refuses is read once more with such floats as ints, so the fast path stays one
     pass and only a payload that would otherwise be refused pays for the second.
     """
+    if json_nesting_exceeded(raw):
+        raise MalformedPayloadError(json_nesting_refusal())
     try:
         return _decoder(model).decode(raw)
     except msgspec.ValidationError as error:

@@ -6,17 +6,20 @@ DRF is imported here only, so ``tessera_contract.problems`` stays importable wit
 
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from io import BytesIO
+from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler
 
+from tessera_contract.json_limits import json_nesting_exceeded, json_nesting_refusal
 from tessera_contract.problems import ProblemType
 from tessera_contract.problems.django import problem_response
 
-__all__ = ["ApiProblem", "problem_exception_handler", "validation_errors"]
+__all__ = ["ApiProblem", "BoundedJSONParser", "problem_exception_handler", "validation_errors"]
 
 # DRF's own exceptions. A component's subclass may name another type in a ``problem_type``
 # attribute (processing: a refused service token is token-invalid, not not-authenticated).
@@ -50,6 +53,22 @@ class ApiProblem(exceptions.APIException):
         self.status_code = status
         self.problem_type = problem_type
         self.errors = errors
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing a body nested past ``JSON_MAX_DEPTH`` before ``json`` reads
+    it (its recursion would end in a 500): set it in ``DEFAULT_PARSER_CLASSES``."""
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        body = stream.read() if stream is not None else b""
+        if json_nesting_exceeded(body):
+            raise exceptions.ParseError(json_nesting_refusal())
+        return super().parse(BytesIO(body), media_type, parser_context)
 
 
 def validation_errors(detail: Any, pointer: str = "") -> list[dict[str, str]]:

@@ -1175,7 +1175,8 @@ export interface components {
     };
     responses: {
         /**
-         * @description The request cannot be read: a body that is not JSON, a missing or malformed header,
+         * @description The request cannot be read: a body that is not JSON or nests arrays and objects
+         *     deeper than 32 levels (refused before it is parsed), a missing or malformed header,
          *     or (on webhooks and callbacks) a signed body that does not match the schema
          *     (types /problems/malformed-request, /problems/idempotency-key-missing,
          *     /problems/validation-failed).
@@ -1240,6 +1241,15 @@ export interface components {
         };
         /** @description The body is larger than the endpoint accepts (256 KiB on webhooks and callbacks, 1 MiB on job creation; type /problems/payload-too-large). */
         PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["problem-details"];
+            };
+        };
+        /** @description The body is not sent as application/json (type /problems/unsupported-media-type). */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2369,6 +2379,7 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2493,6 +2504,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["SignatureRefused"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -2518,6 +2530,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["SignatureRefused"];
             413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -3,10 +3,11 @@
 Four routes, each a few lines; a framework would add import time to every Lambda cold start
 and megabytes to the zip for routing this small (figures in ``functions/README.md``).
 
-Per delivery: body size limit (413) -> signature over the raw bytes (401, no details) ->
-validation against the contract (400) -> envelope published and confirmed by the broker
-(503 with Retry-After when it is not) -> 202. Errors are problems built by
-``tessera_contract.problems``, as in every component.
+Per delivery: body size limit (413) -> a JSON Content-Type (415) -> signature over the raw
+bytes (401, no details) -> nesting depth, then validation against the contract (400) ->
+envelope published and confirmed by the broker (503 with Retry-After when it is not) -> 202.
+A body that can never be accepted never gets a 5xx: that would tell the sender to retry it.
+Errors are problems built by ``tessera_contract.problems``, as in every component.
 """
 
 import logging
@@ -16,6 +17,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from tessera_contract.health import HealthAnswer, liveness_answer, readiness_answer
+from tessera_contract.json_limits import json_media_type_accepted
 from tessera_contract.models.codec import MalformedPayloadError, PayloadError, payload_encode
 from tessera_contract.models.envelopes import WebhookAcknowledgement
 from tessera_contract.problems import ProblemType
@@ -47,6 +49,15 @@ logger = logging.getLogger(__name__)
 
 COMPONENT = "functions"
 _JSON = "application/json"
+# The headers every component's answers carry (the monolith's from Django's
+# SecurityMiddleware): an API's answers are never framed, sniffed, or run as a page.
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+]
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 
@@ -102,7 +113,7 @@ class WebhookApplication:
             status, headers, body = problem_wsgi_answer(
                 HTTPStatus.SERVICE_UNAVAILABLE, ProblemType.SERVICE_UNAVAILABLE
             )
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, *SECURITY_HEADERS])
         return [body]
 
     @property
@@ -177,6 +188,13 @@ class WebhookApplication:
                 HTTPStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST, "invalid Content-Length"
             )
             return malformed, "invalid"
+        if not json_media_type_accepted(environ.get("CONTENT_TYPE")):
+            unsupported = problem_wsgi_answer(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                ProblemType.UNSUPPORTED_MEDIA_TYPE,
+                "the body must be application/json",
+            )
+            return unsupported, "invalid"
         try:
             receipt = receive(body, environ)
         except SignatureError:

@@ -32,7 +32,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         # Logging in sends user_logged_in, whose receiver merges the session cart.
-        login(request, user)
+        # The model backend signed them up; axes, listed first, authenticates no one.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Tessera, {user.get_username()}!")
         return redirect(_next_url(request))
     return render(

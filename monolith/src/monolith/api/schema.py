@@ -24,6 +24,82 @@ BODY_PROBLEMS = {
 }
 
 
+_BLANK_BRANCH = {"maxLength": 0, "type": "string"}
+
+# The storefront's cart -> order flow as OpenAPI links (operation id, answer codes, links): a
+# client, or schemathesis's stateful phase, follows a new cart to its lines and to an order
+# with the ids the answers carry instead of guessing them.
+# The order's body: the cart just made, a sample address, and the headless storefront's local
+# origin to come back to (the server allows only its storefronts' origins there).
+_ORDER_BODY = {
+    "cart_id": "$response.body#/id",
+    "return_url": "http://127.0.0.1:8004/#/orders/{order_id}",
+    "shipping_address": {
+        "name": "Ada Lovelace",
+        "line1": "1 Canal Street",
+        "postal_code": "1011",
+        "city": "Amsterdam",
+        "country": "NL",
+    },
+}
+_CART_LINKS = {
+    "GetCart": {"operationId": "carts_retrieve", "parameters": {"cart_id": "$response.body#/id"}},
+    "AddLine": {
+        "operationId": "carts_lines_create",
+        "parameters": {"cart_id": "$response.body#/id"},
+    },
+    "PlaceOrder": {"operationId": "orders_create", "requestBody": _ORDER_BODY},
+}
+_LINE_LINKS = {
+    name: {
+        "operationId": operation,
+        "parameters": {"cart_id": "$response.body#/id", "sku": "$request.body#/sku"},
+    }
+    for name, operation in (
+        ("ChangeLine", "carts_lines_update"),
+        ("RemoveLine", "carts_lines_destroy"),
+    )
+}
+STOREFRONT_LINKS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "carts_create": (("200", "201"), _CART_LINKS),
+    "carts_lines_create": (("200",), {**_LINE_LINKS, "PlaceOrder": _CART_LINKS["PlaceOrder"]}),
+    "orders_create": (
+        ("201",),
+        {
+            "GetOrder": {
+                "operationId": "orders_retrieve",
+                "parameters": {"order_id": "$response.body#/id"},
+            }
+        },
+    ),
+}
+
+
+def storefront_links(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Declare the cart -> order flow's links (``STOREFRONT_LINKS``) on its answers."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            codes, links = STOREFRONT_LINKS.get(operation.get("operationId", ""), ((), {}))
+            for code in codes:
+                operation["responses"][code]["links"] = links
+    return result
+
+
+def blank_strings_any_of(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A blankable text field with a pattern is described as ``oneOf: [the field, blank]``;
+    when the field itself accepts "" (no minLength) both branches match "", and a oneOf that
+    two branches match refuses the value: the schema rejected its own default. ``anyOf`` says
+    what the server does: either branch will do."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        for prop in component.get("properties", {}).values():
+            branches = prop.get("oneOf", [])
+            if len(branches) == 2 and _BLANK_BRANCH in branches:
+                field = next(branch for branch in branches if branch != _BLANK_BRANCH)
+                if field.get("type") == "string" and not field.get("minLength"):
+                    prop["anyOf"] = prop.pop("oneOf")
+    return result
+
+
 def document_problems(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():

@@ -24,6 +24,21 @@ NO_NUL_CHARACTERS = RegexValidator(r"^[^\x00]*$", "Null characters are not allow
 INT64_MAX = 2**63 - 1  # the published `format: int64` of counts in responses
 
 
+class JsonIntegerField(serializers.IntegerField):
+    """An integer in a JSON body: a JSON number, as the schema's `type: integer` says.
+
+    DRF's IntegerField also takes "3" (and 3.0 and true), which a client generated from the
+    contract would never send, and a client written by hand would then depend on. A whole
+    float such as 3.0 stays accepted: JSON Schema counts it as an integer.
+    """
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        value: int = super().to_internal_value(data)
+        return value
+
+
 def money(source: str | None = None) -> serializers.DecimalField:
     """A read-only amount, sent as an exact decimal string such as "12.50"."""
     if source is None:
@@ -71,7 +86,11 @@ class CatalogQuerySerializer(serializers.Serializer[dict[str, str]]):
 
     # Omit a filter rather than send it blank: blank values are refused, which keeps the
     # schema a plain string (drf-spectacular describes "blank or pattern" with an ambiguous oneOf).
-    search = serializers.CharField(required=False, max_length=200, validators=[NO_NUL_CHARACTERS])
+    # Not trimmed here: a whitespace-only search is valid in the schema (minLength 1), and the
+    # view reads it, trimmed, as no search at all (it was a 400).
+    search = serializers.CharField(
+        required=False, max_length=200, trim_whitespace=False, validators=[NO_NUL_CHARACTERS]
+    )
     category = serializers.SlugField(required=False, max_length=140)
     sort = serializers.ChoiceField(choices=sorted(SORT_ORDERINGS), required=False, default="name")
 
@@ -104,11 +123,11 @@ class CartSerializer(serializers.Serializer[object]):
 
 class CartLineAddSerializer(serializers.Serializer[dict[str, object]]):
     sku = serializers.CharField(max_length=40)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY_PER_LINE, default=1)
+    quantity = JsonIntegerField(min_value=1, max_value=MAX_QUANTITY_PER_LINE, default=1)
 
 
 class CartLineQuantitySerializer(serializers.Serializer[dict[str, int]]):
-    quantity = serializers.IntegerField(
+    quantity = JsonIntegerField(
         min_value=0, max_value=MAX_QUANTITY_PER_LINE, help_text="0 removes the line."
     )
 

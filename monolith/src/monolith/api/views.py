@@ -60,12 +60,19 @@ class TokenCreateView(APIView):
     throttle_classes = [AnonRateThrottle, ScopedRateThrottle]
     throttle_scope = "auth"
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # Without authentication classes DRF would turn a wrong password into a 403; it is a
+        # 401, challenging for the token this endpoint hands out.
+        return 'Token realm="api"'
+
     @extend_schema(
         request=serializers.TokenRequestSerializer, responses=serializers.TokenSerializer
     )
     def post(self, request: Request) -> Response:
         body = serializers.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # The Django request: django-axes counts the failure against it, and its middleware
+        # answers a locked-out account or address with a 429 and Retry-After.
         user = authenticate(request._request, **body.validated_data)
         if user is None or not user.is_active:
             raise AuthenticationFailed("Unknown username or wrong password.")
@@ -99,7 +106,7 @@ class ProductListView(generics.ListAPIView[Product]):
         params = serializers.CatalogQuerySerializer(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
         query = CatalogQuery(
-            search=params.validated_data.get("search", ""),
+            search=params.validated_data.get("search", "").strip(),
             category=params.validated_data.get("category", ""),
             sort=params.validated_data["sort"],
         )

@@ -3,9 +3,8 @@
 from importlib.metadata import version
 
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 from tessera_contract.health import HealthAnswer, liveness_answer, readiness_answer
+from tessera_contract.problems.django import health_endpoint
 
 from .readiness import CHECKS
 
@@ -19,15 +18,13 @@ def _response(answer: HealthAnswer) -> HttpResponse:
     )
 
 
-@require_GET
-@never_cache
+@health_endpoint
 def healthz(request: HttpRequest) -> HttpResponse:
     """Alive: the process answers. Touches no dependency, so a broken database cannot fail it."""
     return _response(liveness_answer(component=COMPONENT, version=VERSION))
 
 
-@require_GET
-@never_cache
+@health_endpoint
 def readyz(request: HttpRequest) -> HttpResponse:
     """Ready: database reachable, migrations applied, storage reachable; else 503 + Retry-After."""
     return _response(readiness_answer(component=COMPONENT, version=VERSION, checks=CHECKS))

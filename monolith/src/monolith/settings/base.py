@@ -3,15 +3,18 @@
 A `.env` file is read only when DJANGO_READ_DOT_ENV_FILE=true; real environment variables win.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from tessera_contract.brokers import (
     CELERY_RELIABILITY_SETTINGS,
     REDIS_VISIBILITY_TIMEOUT_SECONDS,
     broker_transport_options,
 )
+from tessera_contract.databases import database_for_several_processes
 from tessera_contract.messaging import MONOLITH_TASK_QUEUE, WEBHOOK_QUEUE
 from tessera_contract.telemetry import telemetry_logging
 
@@ -57,6 +60,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "corsheaders",
+    "axes",
+    "csp",
     "monolith.core",
     "monolith.accounts",
     "monolith.catalog",
@@ -72,6 +77,8 @@ MIDDLEWARE = [
     # First, so the latency it records (tessera_http_request_duration_seconds) includes the rest.
     "tessera_contract.telemetry.django.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header on every answer (django-csp; the policy is below).
+    "csp.middleware.CSPMiddleware",
     # Before CommonMiddleware, so preflight and error answers carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -84,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lock-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "monolith.urls"
@@ -112,15 +121,36 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# The web process and the worker write at once under `make run`: on SQLite they wait for the
+# lock (WAL, immediate transactions, a busy timeout) instead of answering 503.
+DATABASES["default"] = database_for_several_processes(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes) on every form and endpoint that checks a password: the
+# admin, the shop's login and the API token. A username, and separately a client address,
+# with TESSERA_SIGN_IN_FAILURE_LIMIT failures is locked out for the cool-off; a success
+# clears the count.
+AXES_FAILURE_LIMIT = env.int("TESSERA_SIGN_IN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("TESSERA_SIGN_IN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "monolith.accounts.lockout.sign_in_locked_out"
+AXES_CLIENT_IP_CALLABLE = "monolith.core.client_address.client_address"
+# How many proxies in front of this process append to X-Forwarded-For (nginx in the
+# distributed run and compose: 1). 0 reads the socket's address and ignores the header.
+TESSERA_TRUSTED_PROXY_COUNT = env.int("TESSERA_TRUSTED_PROXY_COUNT", default=0)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "orders:mine"
 LOGOUT_REDIRECT_URL = "catalog:product_list"
@@ -156,6 +186,35 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp) on every page, the admin's included. Scripts come from
+# this origin only (htmx, tessera.js, the admin's), or inline with the request's nonce
+# ({{ request.csp_nonce }}; the header names a nonce only on a page that used one). Styles
+# allow inline: htmx injects its indicator style and product images carry their placeholder
+# colour in a style attribute. No form-action: checkout's form redirects to the payment
+# provider, which form-action would block in Chromium.
+CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF, UNSAFE_INLINE],
+    "img-src": [SELF, "data:"],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "frame-ancestors": [NONE],
+}
+# Enforced unless DJANGO_CSP_REPORT_ONLY=true (allowed locally to try a policy change out:
+# violations are then only reported in the browser's console).
+_CSP_REPORT_ONLY = env.bool("DJANGO_CSP_REPORT_ONLY", default=False)
+CONTENT_SECURITY_POLICY: dict[str, object] | None = (
+    None if _CSP_REPORT_ONLY else {"DIRECTIVES": CSP_DIRECTIVES}
+)
+CONTENT_SECURITY_POLICY_REPORT_ONLY: dict[str, object] | None = (
+    {"DIRECTIVES": CSP_DIRECTIVES} if _CSP_REPORT_ONLY else None
+)
 
 # The shop's money rules: one currency, a flat shipping fee waived above a threshold, VAT.
 TESSERA_CURRENCY = env.str("TESSERA_CURRENCY", default="EUR")
@@ -185,7 +244,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Refuses a body nested past the platform's limit before parsing it (json_limits).
+    "DEFAULT_PARSER_CLASSES": ["tessera_contract.problems.drf.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -196,6 +256,8 @@ REST_FRAMEWORK = {
         "auth": env.str("TESSERA_API_THROTTLE_AUTH", default="10/min"),
     },
     "EXCEPTION_HANDLER": "monolith.core.errors_views.api_exception_handler",
+    # Throttles key on the client address through this many trusted proxies only.
+    "NUM_PROXIES": TESSERA_TRUSTED_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -209,7 +271,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "monolith.orders.state_machine.OrderStatus"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "monolith.api.schema.blank_strings_any_of",
         "monolith.api.schema.document_problems",
+        "monolith.api.schema.storefront_links",
     ],
 }
 
@@ -300,6 +364,11 @@ LOGGING = telemetry_logging(
 # Celery replaces the root logger's handlers with its own plain ones unless told not to.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = TESSERA_LOG_FORMAT != "json"
 
+# Who may read GET /metrics (core/metrics_access.py): with a token, only a scrape that sends it
+# as a bearer token; without one, everyone where TESSERA_METRICS_PUBLIC is on (not in
+# production, where a process without a token serves no metrics).
+TESSERA_METRICS_TOKEN = env.str("TESSERA_METRICS_TOKEN", default="")
+TESSERA_METRICS_PUBLIC = env.bool("TESSERA_METRICS_PUBLIC", default=True)
 # The queues whose depth GET /metrics reads from the broker (tessera_queue_depth).
 TESSERA_METRICS_QUEUES = [WEBHOOK_QUEUE, MONOLITH_TASK_QUEUE]
 # When set, each worker's main process serves the inbox metrics on this port (GET /metrics);

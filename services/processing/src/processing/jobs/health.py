@@ -7,10 +7,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 from tessera_contract.health import HealthAnswer, liveness_answer, readiness_answer
+from tessera_contract.problems.django import health_endpoint
 
 from processing.celery_app import app
 
@@ -42,19 +40,13 @@ def _response(answer: HealthAnswer) -> HttpResponse:
     )
 
 
-# CSRF-exempt so an unknown method gets 405 from require_GET, not the CSRF 403 page.
-@csrf_exempt
-@require_GET
-@never_cache
+@health_endpoint
 def healthz(request: HttpRequest) -> HttpResponse:
     """Alive: touches no dependency."""
     return _response(liveness_answer(component=COMPONENT, version=VERSION))
 
 
-# CSRF-exempt so an unknown method gets 405 from require_GET, not the CSRF 403 page.
-@csrf_exempt
-@require_GET
-@never_cache
+@health_endpoint
 def readyz(request: HttpRequest) -> HttpResponse:
     """Ready: database, broker and storage answer; else 503 with Retry-After."""
     return _response(readiness_answer(component=COMPONENT, version=VERSION, checks=CHECKS))

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
+from tessera_contract.json_limits import json_media_type_accepted
 from tessera_contract.models.codec import InvalidPayloadError, PayloadError, payload_encode
 from tessera_contract.problems import ProblemType
 from tessera_contract.problems.drf import ApiProblem
@@ -43,6 +44,10 @@ class JobCollectionView(APIView):
     """POST /api/v1/jobs."""
 
     def post(self, request: Request) -> HttpResponse:
+        # The body is decoded by the contract's codec, not a DRF parser: the media type is
+        # checked here, as DRF would for a parser's.
+        if not json_media_type_accepted(request.content_type):
+            raise exceptions.UnsupportedMediaType(request.content_type)
         key = request.headers.get("Idempotency-Key", "")
         if not IDEMPOTENCY_KEY.match(key):
             raise ApiProblem(

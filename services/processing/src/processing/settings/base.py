@@ -17,6 +17,7 @@ from tessera_contract.brokers import (
     REDIS_VISIBILITY_TIMEOUT_SECONDS,
     broker_transport_options,
 )
+from tessera_contract.databases import database_for_several_processes
 from tessera_contract.telemetry import telemetry_logging
 
 django_stubs_ext.monkeypatch()
@@ -90,9 +91,8 @@ DATABASES = {
     ),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # API and workers write from several processes; wait for the lock instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+# API and workers write from several processes: on SQLite they wait for the lock, not fail.
+DATABASES["default"] = database_for_several_processes(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
