@@ -18,6 +18,7 @@ from tessera_testsupport import service_missing
 from tessera_testsupport.browser import (
     chromium,
     chromium_missing_reason,
+    guest_checkout_fill,
     page_assets_assert_loaded,
     page_assets_watch,
     screenshot_path,
@@ -53,12 +54,9 @@ def _shopper_checks_out(page: Page) -> None:
     """From the cart to the pay page: the checkout form, filled in as a guest."""
     page.get_by_role("link", name=re.compile(r"^Cart \d+ items?$")).click()
     page.get_by_role("link", name="Go to checkout").click()
-    page.get_by_label("Email").fill("guest@example.com")
-    page.get_by_label("Full name").fill("Grace Guest")
-    page.get_by_label("Address", exact=True).fill("1 Canal Street")
-    page.get_by_label("Postal code").fill("1011")
-    page.get_by_label("City").fill("Amsterdam")
-    page.get_by_label("Country").select_option("NL")
+    guest_checkout_fill(
+        page, email="guest@example.com", full_name="Grace Guest", address="1 Canal Street"
+    )
 
 
 def _same_document_watch(page: Page) -> list[str]:

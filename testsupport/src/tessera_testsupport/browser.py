@@ -177,3 +177,13 @@ def page_assets_assert_loaded(page: Page, watch: PageAssetsWatch, *, htmx: bool 
         pytest.fail(f"{page.url} loads no script", pytrace=False)
     if htmx and page.evaluate("typeof window.htmx") != "object":
         pytest.fail(f"{page.url}: htmx did not start", pytrace=False)
+
+
+def guest_checkout_fill(page: Page, *, email: str, full_name: str, address: str) -> None:
+    """The checkout form, filled in as a guest in Amsterdam (a country the demo shop ships to)."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Full name").fill(full_name)
+    page.get_by_label("Address", exact=True).fill(address)
+    page.get_by_label("Postal code").fill("1011")
+    page.get_by_label("City").fill("Amsterdam")
+    page.get_by_label("Country").select_option("NL")
