@@ -9,7 +9,8 @@ the receivers' own. Serve it with ``functions-framework --target webhooks --sour
 """
 
 import functions_framework
-from flask import Request, Response
+from flask import Request
+from werkzeug.wrappers import Response
 
 from tessera_functions.wsgi import application
 
