@@ -24,7 +24,16 @@ if __package__ in (None, ""):
 
 import psycopg
 
-from bench import functions, headless, loadgen, pages, placements, processing, server
+from bench import (
+    django_lambda,
+    functions,
+    headless,
+    loadgen,
+    pages,
+    placements,
+    processing,
+    server,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The failures a benchmark reports with a message of its own rather than a traceback.
@@ -57,6 +66,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     functions.NAME: functions,
     headless.NAME: headless,
     placements.NAME: placements,
+    django_lambda.NAME: django_lambda,
 }
 
 

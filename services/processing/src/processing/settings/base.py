@@ -115,6 +115,9 @@ USE_TZ = True
 # The admin's files: served by WhiteNoise from STATIC_ROOT, or from a bucket/CDN when the
 # API runs where it has no files of its own (Lambda: PROCESSING_STATIC_URL=https://…/static/).
 STATIC_URL = env.str("PROCESSING_STATIC_URL", default="/static/")
+if "://" in STATIC_URL:
+    # Served from elsewhere: this process has no static files for WhiteNoise to serve.
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "processing-static")))
 # Sources (uploads the monolith wrote) and results live in the same storage.
 MEDIA_URL = env.str("PROCESSING_MEDIA_URL", default="/media/")
