@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
 .PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
-	functions-package processing-lambda-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
+	functions-package processing-lambda-package functions-cloud-source contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
 	test-compose distributed test-distributed nginx-deps headless-deps test-headless
 
 help:  ## List the targets
@@ -87,6 +87,9 @@ test-sandbox: install  ## The provider and carrier sandbox
 
 functions-package: install  ## Build the Lambda zip offline with `zappa package`
 	$(BIN)/python functions/scripts/package_lambda.py
+
+functions-cloud-source: install  ## The receivers' source folder for Google Cloud Functions (var/functions-cloud-source)
+	$(BIN)/python functions/scripts/cloud_function_source.py
 
 processing-lambda-package: install  ## The processing jobs API as a Django Lambda zip, offline (`zappa package`, django_settings)
 	$(BIN)/python functions/scripts/package_processing_lambda.py

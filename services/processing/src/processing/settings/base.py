@@ -137,6 +137,10 @@ STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# S3Storage (django-storages) reads its bucket from settings; credentials and region come from
+# the environment or the process's role (Lambda's), as boto3 finds them.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the contract's 1 MiB limit on job creation
 
 REST_FRAMEWORK = {
