@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
 .PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
-	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
+	functions-package processing-lambda-package functions-cloud-source contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
 	test-compose test-k8s distributed test-containers container-engine headless-deps test-headless
 
 help:  ## List the targets
@@ -77,7 +77,7 @@ test-functions: install  ## The webhook functions: signatures, brokers, the Lamb
 	@echo "==> Functions suite"
 	@$(BIN)/pytest -p no:cacheprovider functions/webhooks/tests
 
-test-processing: install  ## The processing service: jobs API, workers on real brokers, job kinds
+test-processing: install  ## The processing service: jobs API, workers on real brokers, job kinds, its Django Lambda via Zappa's handler
 	@echo "==> Processing service suite"
 	@$(BIN)/pytest -p no:cacheprovider services/processing/tests
 
@@ -87,6 +87,12 @@ test-sandbox: install  ## The provider and carrier sandbox
 
 functions-package: install  ## Build the Lambda zip offline with `zappa package`
 	$(BIN)/python functions/scripts/package_lambda.py
+
+functions-cloud-source: install  ## The receivers' source folder for Google Cloud Functions (var/functions-cloud-source)
+	$(BIN)/python functions/scripts/cloud_function_source.py
+
+processing-lambda-package: install  ## The processing jobs API as a Django Lambda zip, offline (`zappa package`, django_settings)
+	$(BIN)/python functions/scripts/package_processing_lambda.py
 
 contract-compat: install  ## Fail on a breaking contract change without a new major version
 	@echo "==> Contract compatibility: working tree against HEAD"

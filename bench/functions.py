@@ -46,10 +46,6 @@ BENCH_DIR = REPO_ROOT / "bench"
 # Signs and verifies within one run on loopback; nothing outside the run knows it.
 PAYMENT_SECRET = "whsec_bench_payments"  # noqa: S105
 VHOST = "tessera-bench"
-# What Lambda's python3.11 runtime puts on sys.path besides the function's own code.
-LAMBDA_RUNTIME_PACKAGES = [
-    "boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3",
-]  # fmt: skip
 
 
 class BenchmarkFailure(RuntimeError):
@@ -456,6 +452,10 @@ def lambda_folders(archive: Path, run: Run) -> tuple[Path, Path, Path]:
     if "APP_MODULE='bench_trivial_app'" not in text:
         raise BenchmarkFailure("zappa_settings.py in the zip names no tessera_functions.wsgi")
     settings_file.write_text(text)
+    # What Lambda's python3.11 runtime provides besides the function's code (one list, shared
+    # with the tests that drive the zips).
+    from tessera_testsupport.zappa_lambda import LAMBDA_RUNTIME_PACKAGES
+
     runtime = run.workdir / "lambda-runtime"
     runtime.mkdir(exist_ok=True)
     site_packages = Path(next(p for p in sys.path if p.endswith("site-packages")))

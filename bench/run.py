@@ -26,6 +26,7 @@ import psycopg
 
 from bench import (
     containers,
+    django_lambda,
     functions,
     headless,
     loadgen,
@@ -69,6 +70,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     headless.NAME: headless,
     placements.NAME: placements,
     containers.NAME: containers,
+    django_lambda.NAME: django_lambda,
 }
 
 

@@ -68,6 +68,20 @@ def functions_serve() -> list[str]:
     return [PYTHON, "-m", "tessera_functions.serve"]
 
 
+CLOUD_FUNCTION_SOURCE = (
+    REPO_ROOT / "functions" / "webhooks" / "src" / "tessera_functions" / "cloud_function.py"
+)
+
+
+def functions_cloud_function_serve(port: int) -> list[str]:
+    """The same receivers as a Google Cloud Functions HTTP function, under functions-framework
+    (its gunicorn, as the Cloud Functions runtime serves it)."""
+    return [
+        PYTHON, "-m", "functions_framework", "--target", "webhooks",
+        "--source", str(CLOUD_FUNCTION_SOURCE), "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+
+
 def sandbox_serve(port: int) -> list[str]:
     """The payment provider and carrier sandbox."""
     return [PYTHON, "-m", "tessera_sandbox", "serve", "--port", str(port)]

@@ -27,6 +27,7 @@ from scripts.components import (
     PROCESSING_PORT,
     SANDBOX_PORT,
     celery_worker,
+    functions_cloud_function_serve,
     functions_serve,
     manage,
     ready_url,
@@ -93,7 +94,7 @@ PLACEMENT_PRESETS = {
 @dataclass(frozen=True)
 class Placements:
     processing: str  # service | inline
-    receivers: str  # function | inline
+    receivers: str  # function | cloud-function | inline
 
     @classmethod
     def from_environment(cls, preset: str) -> Placements:
@@ -129,7 +130,12 @@ def components(placements: Placements) -> list[Component]:
     functions = [
         Component(
             name="webhook functions",
-            argv=functions_serve(),
+            # Their own server, or Google Cloud Functions' runtime serving the same code.
+            argv=(
+                functions_cloud_function_serve(FUNCTIONS_PORT)
+                if placements.receivers == "cloud-function"
+                else functions_serve()
+            ),
             ready_url=ready_url(FUNCTIONS_PORT),
         )
     ]
@@ -173,7 +179,7 @@ def components(placements: Placements) -> list[Component]:
     ]
     return [
         *monolith,
-        *(functions if placements.receivers == "function" else []),
+        *(functions if placements.receivers != "inline" else []),
         *(processing if placements.processing == "service" else []),
         *outside,
     ]
@@ -207,6 +213,7 @@ def banner(placements: Placements) -> str:
     }[placements.processing]
     receivers = {
         "function": "webhook functions",
+        "cloud-function": "webhook functions (functions-framework)",
         "inline": "inline, in the monolith",
     }[placements.receivers]
     return "\n".join(

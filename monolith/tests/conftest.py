@@ -99,8 +99,8 @@ def running_stack(
     Worker settings can be overridden per test with indirect parametrization:
     ``@pytest.mark.parametrize("running_stack", [{"INBOX_SWEEP_GRACE_SECONDS": "1"}],
     indirect=True)``; the key ``workers`` (not a setting) starts that many workers, and the
-    key ``placement`` (``hybrid`` or ``monolith``) starts that deployment's parts, with the
-    live server configured to match.
+    key ``placement`` (``hybrid``, ``hybrid-cloud-function`` or ``monolith``) starts that
+    deployment's parts, with the live server configured to match.
     """
     from .running_stack import StackPlacement, live_server_place, running_stack_start
 

@@ -14,9 +14,11 @@ that dies or never gets ready fails the test with the end of its log.
 
 A test that asks for a `StackPlacement` gets the deployment it names instead (#15):
 ``hybrid`` adds the real processing service (its API and worker on SQLite and a filesystem
-broker, sharing the media folder, posting results to the live server); ``monolith`` starts no
-functions and no processing service: the sandbox sends its webhooks to the live server's
-inline receivers, and the worker runs processing jobs itself.
+broker, sharing the media folder, posting results to the live server);
+``hybrid-cloud-function`` is ``hybrid`` with the webhook functions served by Google Cloud
+Functions' runtime (functions-framework, ``tessera_functions.cloud_function``); ``monolith``
+starts no functions and no processing service: the sandbox sends its webhooks to the live
+server's inline receivers, and the worker runs processing jobs itself.
 """
 
 from __future__ import annotations
@@ -175,19 +177,23 @@ class StackPlacement:
     """Where processing jobs and webhook receivers run (see the module's docstring), and
     what those parts must know of the live server."""
 
-    name: Literal["hybrid", "monolith"]
+    name: Literal["hybrid", "hybrid-cloud-function", "monolith"]
     monolith_url: str
     media_root: Path
     # The cache folder the live server and the workers share (the catalog's version is in it).
     cache_folder: Path
 
     def __post_init__(self) -> None:
-        if self.name not in ("hybrid", "monolith"):
-            raise ValueError(f"no placement {self.name!r}: hybrid or monolith")
+        if self.name not in ("hybrid", "hybrid-cloud-function", "monolith"):
+            raise ValueError(f"no placement {self.name!r}: hybrid, hybrid-cloud-function, monolith")
 
     @property
     def receivers_inline(self) -> bool:
         return self.name == "monolith"
+
+    @property
+    def receivers_cloud_function(self) -> bool:
+        return self.name == "hybrid-cloud-function"
 
 
 @dataclass(frozen=True)
@@ -269,7 +275,9 @@ def live_server_place(settings: Any, *, stack: RunningStack, placement: StackPla
         settings.CARRIER_WEBHOOK_SECRETS = stack.carrier_secret
     else:
         settings.PROCESSING_PLACEMENT = "service"
-        settings.WEBHOOK_RECEIVERS_PLACEMENT = "function"
+        settings.WEBHOOK_RECEIVERS_PLACEMENT = (
+            "cloud-function" if placement.receivers_cloud_function else "function"
+        )
         settings.JOB_RESULT_CALLBACK_SECRETS = CALLBACK_SECRET
 
 
@@ -397,14 +405,20 @@ def running_stack_start(
         stop_all.callback(sandbox.stop)
         receivers: list[StackProcess] = []
         if receivers_url == functions_url:
+            cloud_function = placement is not None and placement.receivers_cloud_function
             functions = StackProcess(
                 "functions",
-                components.functions_serve(),
+                components.functions_cloud_function_serve(int(functions_url.rsplit(":", 1)[1]))
+                if cloud_function
+                else components.functions_serve(),
                 _environment(
                     WEBHOOKS_BIND=functions_url.removeprefix("http://"),
                     WEBHOOKS_BROKER_URL=broker_url,
                     WEBHOOKS_WORKERS="1",
                     WEBHOOKS_THREADS="16",
+                    # The same sizing for functions-framework's gunicorn.
+                    WORKERS="1",
+                    THREADS="16",
                     PAYMENT_WEBHOOK_SECRETS=PAYMENT_SECRET,
                     CARRIER_WEBHOOK_SECRETS=carrier_secret,
                 ),
@@ -435,7 +449,7 @@ def running_stack_start(
             )
             stop_all.callback(worker.stop)
             workers.append((worker, metrics_port))
-        if placement is not None and placement.name == "hybrid":
+        if placement is not None and not placement.receivers_inline:
             # Started while the worker starts: migrating its database takes seconds.
             stop_all.enter_context(
                 processing_service_running(

@@ -29,6 +29,7 @@ from tessera_testsupport.webhook_contract import (
 )
 
 from monolith.api.contract import CONTRACT_PATH
+from monolith.inbox.checks import placement_check
 from monolith.inbox.consumers import webhook_queue
 
 pytestmark = pytest.mark.django_db
@@ -120,10 +121,12 @@ def test_a_payment_webhook_signed_right_is_queued_for_the_worker(
     assert envelope["source"] == "payments"
 
 
-def test_in_the_function_placement_the_monolith_answers_webhooks_with_a_404_problem(
-    client: Client, settings
+@pytest.mark.parametrize("placement", ["function", "cloud-function"])
+def test_in_the_function_placements_the_monolith_answers_webhooks_with_a_404_problem(
+    client: Client, settings, placement
 ):
-    settings.WEBHOOK_RECEIVERS_PLACEMENT = "function"
+    settings.WEBHOOK_RECEIVERS_PLACEMENT = placement
+    assert placement_check() == []
 
     response = payment_posted(client, secret="whsec_any_0000000000000000000000")
 

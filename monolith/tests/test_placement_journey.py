@@ -1,6 +1,8 @@
 """The demo journey once per placement (#15), through the same test code and over HTTP only.
 
-``hybrid``: the processing service and the webhook functions run as processes of their own.
+``hybrid``: the processing service and the webhook functions run as processes of their own;
+``hybrid-cloud-function`` the same, the functions served by Google Cloud Functions' runtime
+(functions-framework).
 ``monolith``: neither runs; the monolith's worker runs the processing jobs and its web process
 receives the webhooks. Either way: staff upload a product image and real renditions appear on
 the product page; a shopper checks out and pays on the sandbox's pay page; the signed webhook
@@ -75,9 +77,9 @@ def step_wait(stack: RunningStack, check: Callable[[], Any], *, what: str) -> An
 
 @pytest.mark.parametrize(
     "running_stack",
-    [{"placement": "hybrid"}, {"placement": "monolith"}],
+    [{"placement": "hybrid"}, {"placement": "hybrid-cloud-function"}, {"placement": "monolith"}],
     indirect=True,
-    ids=["hybrid", "monolith"],
+    ids=["hybrid", "hybrid-cloud-function", "monolith"],
 )
 def test_the_demo_journey_from_upload_to_delivery(
     live_server, settings, staff_user, running_stack: RunningStack, browser_like

@@ -7,21 +7,20 @@ its dependencies); the answers must equal the in-process WSGI application's.
 
 from __future__ import annotations
 
-import base64
-import importlib.util
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tessera_functions.app import webhook_application_create
+from tessera_testsupport.zappa_lambda import (
+    EVENT_FORMATS,
+    UnpackedLambda,
+    lambda_answer_body,
+    lambda_invoke,
+    lambda_unpacked,
+    packaging_script_load,
+)
 from webhook_testing import (
     CARRIER_NEXT_SECRET,
     CARRIER_SECRET,
@@ -37,133 +36,35 @@ from webhook_testing import (
 )
 from werkzeug.test import Client
 
-# What Lambda's python3.11 runtime puts on sys.path besides the function's own code.
-LAMBDA_RUNTIME_PACKAGES = [
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "jmespath",
-    "dateutil",
-    "six.py",
-    "urllib3",
-]
 ZIP_BUDGET_BYTES = 15 * 1024 * 1024
-
-RUNNER = """
-import json, sys
-sys.path[:0] = [sys.argv[1], sys.argv[2]]
-from handler import lambda_handler
-events = json.load(sys.stdin)
-print(json.dumps([lambda_handler(event, None) for event in events]))
-"""
 
 
 @pytest.fixture(scope="session")
-def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, int]]:
-    """Build the zip once with the real script, unpack it; yield (code, runtime, zip size).
-
-    The code is unpacked two levels below the root, as Lambda's /var/task is, so that code
-    which looks for folders above itself meets the same shallow path it meets on Lambda.
-    """
-    script = REPO_ROOT / "functions" / "scripts" / "package_lambda.py"
-    spec = importlib.util.spec_from_file_location("package_lambda", script)
-    assert spec is not None
-    assert spec.loader is not None
-    package_lambda = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(package_lambda)
+def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UnpackedLambda]:
+    """Build the zip once with the real script and unpack it as Lambda's /var/task."""
+    package_lambda = packaging_script_load(
+        REPO_ROOT / "functions" / "scripts" / "package_lambda.py"
+    )
     build = tmp_path_factory.mktemp("lambda")
     archive = package_lambda.lambda_zip_build("dev", build / "functions.zip", build / "build")
-    code = Path(tempfile.mkdtemp(prefix="task-", dir="/tmp"))
-    with zipfile.ZipFile(archive) as unpacked:
-        unpacked.extractall(code)
-    runtime = build / "runtime"
-    runtime.mkdir()
-    site_packages = Path(next(p for p in sys.path if p.endswith("site-packages")))
-    for name in LAMBDA_RUNTIME_PACKAGES:
-        (runtime / name).symlink_to(site_packages / name)
-    yield code, runtime, archive.stat().st_size
-    shutil.rmtree(code)
+    with lambda_unpacked(archive, build) as unpacked:
+        yield unpacked
 
 
-def lambda_invoke(
-    package: tuple[Path, Path, int], events: list[dict[str, Any]], broker_url: str
+def webhooks_lambda_invoke(
+    package: UnpackedLambda, events: list[dict[str, Any]], broker_url: str
 ) -> list[dict[str, Any]]:
-    """Call ``handler.lambda_handler`` for each event in one cold interpreter."""
-    code, runtime, _ = package
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "WEBHOOKS_BROKER_URL": broker_url,
-        "PAYMENT_WEBHOOK_SECRETS": f"{PAYMENT_NEXT_SECRET},{PAYMENT_SECRET}",
-        "CARRIER_WEBHOOK_SECRETS": f"{CARRIER_NEXT_SECRET} {CARRIER_SECRET}",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }
-    completed = subprocess.run(
-        # -I -S: no user site, no venv site-packages; only the zip and the runtime's boto3.
-        [sys.executable, "-I", "-S", "-c", RUNNER, str(code), str(runtime)],
-        input=json.dumps(events),
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=code,
-        timeout=60,
-        check=False,
+    """Call Zappa's handler for each event in one cold interpreter, configured as deployed."""
+    return lambda_invoke(
+        package,
+        events,
+        {
+            "WEBHOOKS_BROKER_URL": broker_url,
+            "PAYMENT_WEBHOOK_SECRETS": f"{PAYMENT_NEXT_SECRET},{PAYMENT_SECRET}",
+            "CARRIER_WEBHOOK_SECRETS": f"{CARRIER_NEXT_SECRET} {CARRIER_SECRET}",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+        },
     )
-    assert completed.returncode == 0, completed.stderr
-    answers: list[dict[str, Any]] = json.loads(completed.stdout.splitlines()[-1])
-    return answers
-
-
-def rest_event(method: str, path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    """An API Gateway REST API (payload 1.0) proxy event, as the {proxy+} resource sends it."""
-    return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "path": f"/dev{path}",
-            "stage": "dev",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "198.51.100.7", "userAgent": "tessera-tests"},
-        },
-        "body": body.decode() if body else None,
-        "isBase64Encoded": False,
-    }
-
-
-def http_api_event(method: str, path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event on the $default stage."""
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {name.lower(): value for name, value in headers.items()},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api-id",
-            "domainName": "id.execute-api.eu-west-1.amazonaws.com",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "198.51.100.7",
-                "userAgent": "tessera-tests",
-            },
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": "$default",
-            "stage": "$default",
-        },
-        "body": base64.b64encode(body).decode() if body else None,
-        "isBase64Encoded": bool(body),
-    }
 
 
 def requests_for_every_endpoint() -> list[tuple[str, str, str, bytes, dict[str, str]]]:
@@ -218,9 +119,7 @@ def comparable(status: int, headers: dict[str, str], body: bytes) -> dict[str, A
 
 
 def lambda_comparable(answer: dict[str, Any]) -> dict[str, Any]:
-    body = answer.get("body") or ""
-    raw = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
-    return comparable(answer["statusCode"], answer["headers"], raw)
+    return comparable(answer["statusCode"], answer["headers"], lambda_answer_body(answer))
 
 
 @pytest.fixture
@@ -231,20 +130,20 @@ def drained_redis(redis_url: str) -> Iterator[str]:
 
 
 def test_the_lambda_zip_is_under_15_mb_and_holds_no_aws_sdk(
-    lambda_package: tuple[Path, Path, int],
+    lambda_package: UnpackedLambda,
 ) -> None:
-    code, _, size = lambda_package
+    code = lambda_package.code
 
-    assert size < ZIP_BUDGET_BYTES
+    assert lambda_package.zip_bytes < ZIP_BUDGET_BYTES
     assert (code / "handler.py").is_file()
     assert (code / "tessera_functions" / "wsgi.py").is_file()
     assert not (code / "boto3").exists()
     assert not (code / "botocore").exists()
 
 
-@pytest.mark.parametrize("event_for", [rest_event, http_api_event], ids=["rest-v1", "http-api-v2"])
+@pytest.mark.parametrize("event_for", EVENT_FORMATS.values(), ids=EVENT_FORMATS.keys())
 def test_zappas_handler_answers_every_endpoint_as_the_wsgi_app_does(
-    lambda_package: tuple[Path, Path, int], drained_redis: str, event_for: Any
+    lambda_package: UnpackedLambda, drained_redis: str, event_for: Any
 ) -> None:
     requests = requests_for_every_endpoint()
     application = webhook_application_create(settings_for(drained_redis))
@@ -256,7 +155,7 @@ def test_zappas_handler_answers_every_endpoint_as_the_wsgi_app_does(
     application.publisher.close()
     queued_by_wsgi = queued_envelopes(drained_redis)
 
-    answers = lambda_invoke(
+    answers = webhooks_lambda_invoke(
         lambda_package, [event_for(m, p, b, h) for _, m, p, b, h in requests], drained_redis
     )
 
@@ -276,9 +175,9 @@ def test_zappas_handler_answers_every_endpoint_as_the_wsgi_app_does(
     assert len(queued_by_wsgi) == len(queued_by_lambda) == 3
 
 
-@pytest.mark.parametrize("event_for", [rest_event, http_api_event], ids=["rest-v1", "http-api-v2"])
+@pytest.mark.parametrize("event_for", EVENT_FORMATS.values(), ids=EVENT_FORMATS.keys())
 def test_zappas_handler_answers_503_with_retry_after_when_the_broker_is_down(
-    lambda_package: tuple[Path, Path, int], event_for: Any
+    lambda_package: UnpackedLambda, event_for: Any
 ) -> None:
     dead_broker = f"redis://127.0.0.1:{closed_port()}/15"
     payment = recorded_payload("payment_intent.succeeded.json")
@@ -289,7 +188,7 @@ def test_zappas_handler_answers_503_with_retry_after_when_the_broker_is_down(
         Client(application).get("/readyz"),
     ]
 
-    answers = lambda_invoke(
+    answers = webhooks_lambda_invoke(
         lambda_package,
         [
             event_for("POST", "/webhooks/payments", payment, headers),

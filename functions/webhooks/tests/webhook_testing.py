@@ -97,14 +97,22 @@ def queued_envelopes(broker_url: str) -> list[bytes]:
 
 
 @contextlib.contextmanager
-def local_server(tmp_path: Path, workers: int = 1) -> Iterator[str]:
-    """``python -m tessera_functions.serve`` on the embedded broker under ``tmp_path``.
+def local_server(
+    tmp_path: Path, workers: int = 1, *, runtime: str = "local server"
+) -> Iterator[str]:
+    """The receivers on the embedded broker under ``tmp_path``, served by ``runtime``:
+    ``local server`` (``python -m tessera_functions.serve``) or ``functions-framework`` (the
+    Google Cloud Functions runtime, ``tessera_functions.cloud_function``).
 
     Yields the server's base URL once it answers ``/healthz``; stops it afterwards. The
     environment is this process's without OpenTelemetry or Prometheus variables, so nothing
     the caller's shell set changes what the server does.
     """
     port = closed_port()
+    argv = {
+        "local server": components.functions_serve(),
+        "functions-framework": components.functions_cloud_function_serve(port),
+    }[runtime]
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -113,6 +121,7 @@ def local_server(tmp_path: Path, workers: int = 1) -> Iterator[str]:
     environment.update(
         WEBHOOKS_BIND=f"127.0.0.1:{port}",
         WEBHOOKS_WORKERS=str(workers),
+        WORKERS=str(workers),  # functions-framework's gunicorn
         TESSERA_VAR_DIR=str(tmp_path),
         WEBHOOKS_BROKER_URL="filesystem://",
         PAYMENT_WEBHOOK_SECRETS=PAYMENT_SECRET,
@@ -121,7 +130,7 @@ def local_server(tmp_path: Path, workers: int = 1) -> Iterator[str]:
     log = tmp_path / "server.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            components.functions_serve(),
+            argv,
             env=environment,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -1,7 +1,8 @@
 """The webhook receivers against contract/openapi.yaml, wherever they run.
 
-The receivers are one WSGI application, served by the webhook functions or mounted in the
-monolith (WEBHOOK_RECEIVERS_PLACEMENT=inline); both suites fuzz it with the same operations,
+The receivers are one WSGI application, served by the webhook functions (their own server,
+Lambda, or Google Cloud Functions' functions-framework) or mounted in the monolith
+(WEBHOOK_RECEIVERS_PLACEMENT=inline); the suites fuzz it with the same operations,
 the same generation settings and the same checks (every status code, content type and body
 against the document). Generated requests carry no valid signature, so the webhook
 operations answer 401, which the contract documents. Needs schemathesis (both suites have it).
@@ -36,3 +37,9 @@ def contract_case_check(case: Any, application: WSGIApplication) -> None:
     """Send one generated request to the WSGI application; fail on any answer the contract
     does not allow."""
     case.call_and_validate(app=application)
+
+
+def contract_case_check_served(case: Any, base_url: str) -> None:
+    """Send one generated request over HTTP to a server at ``base_url``; fail on any answer
+    the contract does not allow."""
+    case.call_and_validate(base_url=base_url)

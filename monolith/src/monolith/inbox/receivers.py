@@ -2,6 +2,8 @@
 
 - ``function``: the webhook functions (Lambda via Zappa, or their own server) receive them;
   this process answers /webhooks/… with a 404 problem that says so.
+- ``cloud-function``: the same, the functions running as a Google Cloud Functions HTTP
+  function (``tessera_functions.cloud_function`` under functions-framework).
 - ``inline``: the functions' own WSGI application (tessera_functions.app) is mounted in this
   process at /webhooks/…: the same verification, validation and contract, publishing the same
   envelopes to the same queue (this project's broker), consumed by the same worker step.
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 else:
     WSGIApplication = Callable[..., Iterable[bytes]]
 
-RECEIVER_PLACEMENTS = ("function", "inline")
+RECEIVER_PLACEMENTS = ("function", "cloud-function", "inline")
 
 _applications: dict[tuple[Any, ...], WSGIApplication] = {}
 

@@ -23,7 +23,19 @@ from tessera_contract.telemetry import telemetry_logging
 django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-REPO_ROOT = PACKAGE_DIR.parents[3]
+
+
+def _checkout_root() -> Path:
+    """The checkout this package runs from (``<repo>/services/processing/src/processing``), or
+    the working folder when it is installed elsewhere: Lambda's /var/task is too shallow to
+    have a checkout above it, and sets TESSERA_VAR_DIR instead."""
+    parents = PACKAGE_DIR.parents
+    if len(parents) > 3 and (parents[3] / "services" / "processing").is_dir():
+        return parents[3]
+    return Path.cwd()
+
+
+REPO_ROOT = _checkout_root()
 
 env = environ.Env()
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
@@ -100,7 +112,12 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "/static/"
+# The admin's files: served by WhiteNoise from STATIC_ROOT, or from a bucket/CDN when the
+# API runs where it has no files of its own (Lambda: PROCESSING_STATIC_URL=https://…/static/).
+STATIC_URL = env.str("PROCESSING_STATIC_URL", default="/static/")
+if "://" in STATIC_URL:
+    # Served from elsewhere: this process has no static files for WhiteNoise to serve.
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "processing-static")))
 # Sources (uploads the monolith wrote) and results live in the same storage.
 MEDIA_URL = env.str("PROCESSING_MEDIA_URL", default="/media/")
@@ -119,6 +136,10 @@ STORAGES: dict[str, dict[str, Any]] = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# S3Storage (django-storages) reads its bucket from settings; credentials and region come from
+# the environment or the process's role (Lambda's), as boto3 finds them.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the contract's 1 MiB limit on job creation
 
