@@ -40,6 +40,7 @@ from scripts.container_stack import (
     SANDBOX_URL,
     RunningStack,
 )
+from scripts.headless_storefront import content_security_policy
 
 pytestmark = pytest.mark.browser
 
@@ -254,6 +255,8 @@ def test_nginx_serves_the_headless_storefront_on_its_own_origin(
     assert index.status_code == 200
     assert index.headers["content-type"].startswith("text/html")
     assert index.headers["cache-control"] == "no-cache"
+    # The app's own policy, naming the API's origin the build was given.
+    assert index.headers["content-security-policy"] == content_security_policy(PUBLIC_URL)
     script = re.search(r'src="(/assets/[^"]+\.js)"', index.text)
     assert script, index.text
     bundle = httpx.get(f"{headless}{script[1]}", headers={"Accept-Encoding": "gzip"}, timeout=10)
