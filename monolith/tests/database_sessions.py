@@ -33,12 +33,20 @@ def order_locked(order_pk: int) -> Iterator[psycopg.Connection]:
         yield session
 
 
-def sessions_waiting_on_a_lock(application_prefix: str = "") -> set[str]:
-    """The application names of this database's sessions that wait on a lock right now."""
+def sessions_waiting_on_a_lock(
+    application_prefix: str = "", *, blocked_by: int | None = None
+) -> set[str]:
+    """The application names of this database's sessions that wait on a lock right now; with
+    `blocked_by`, only those waiting on that backend's locks (not on a passing row lock of
+    another session, which may be gone by the next look)."""
+    query = (
+        "SELECT application_name FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database() AND application_name LIKE %s"
+    )
+    parameters: list[str | int] = [f"{application_prefix}%"]
+    if blocked_by is not None:
+        query += " AND %s = ANY(pg_blocking_pids(pid))"
+        parameters.append(blocked_by)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT application_name FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database() AND application_name LIKE %s",
-            [f"{application_prefix}%"],
-        )
+        cursor.execute(query, parameters)
         return {name for (name,) in cursor.fetchall()}

@@ -155,7 +155,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_applies_noth
 ) -> None:
     orders = _orders(CHECKOUTS)
     report: dict[str, Any] = {}
-    with order_locked(orders[0].pk):
+    with order_locked(orders[0].pk) as locker:
         # The burst runs on; a worker whose batch holds the locked order's events waits on
         # it in the middle of its batch: its events recorded (committed), their applying
         # begun, nothing acknowledged. The redelivery must apply what it recorded, once.
@@ -163,12 +163,19 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_applies_noth
             target=lambda: report.update(_burst(running_stack, orders, tmp_path)), daemon=True
         )
         sender.start()
+        waiting: set[str] = set()
+
+        def a_worker_waits_on_the_order() -> bool:
+            blocker = locker.info.backend_pid
+            waiting.update(sessions_waiting_on_a_lock("tessera-worker-", blocked_by=blocker))
+            return bool(waiting)
+
         wait_until(
-            lambda: bool(sessions_waiting_on_a_lock("tessera-worker-")),
+            a_worker_waits_on_the_order,
             timeout=120,
             what="a worker waiting on the locked order, mid-batch",
         )
-        name = sorted(sessions_waiting_on_a_lock("tessera-worker-"))[0].removeprefix("tessera-")
+        name = sorted(waiting)[0].removeprefix("tessera-")
         victim = next(worker for worker in running_stack.workers if worker.name == name)
         victim.kill()
     # The lock is released: the killed worker's applying is rolled back by PostgreSQL, and
