@@ -99,7 +99,6 @@ PLAY_ADAPTATIONS = {
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 # Secret names the manifests reference, and where their keys are listed.
 SECRET_TEMPLATES = REPO_ROOT / "infra" / "k8s" / "secrets"
-STAND_IN_IMAGES = ("tessera/postgres:debian", "tessera/rabbitmq:debian", "tessera/redis:debian")
 
 
 def containers_conf() -> Path:
@@ -184,9 +183,9 @@ def images_ensure(images: list[str]) -> None:
     stale = [image for image in images if image_id("podman", image) != image_id("docker", image)]
     if stale:
         step(f"Copying {len(stale)} images from Docker's store into podman's")
-        save = subprocess.Popen([tool("docker"), "save", *stale], stdout=subprocess.PIPE)
-        podman("load", "--quiet", stdin=save.stdout)
-        if save.wait() != 0:
+        with subprocess.Popen([tool("docker"), "save", *stale], stdout=subprocess.PIPE) as save:
+            podman("load", "--quiet", stdin=save.stdout)
+        if save.returncode != 0:
             raise StackError(f"docker save exited {save.returncode}")
 
 

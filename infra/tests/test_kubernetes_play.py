@@ -86,9 +86,21 @@ def test_the_play_names_every_kind_podman_does_not_run_and_runs_every_workload()
     }
     played = {pod.workload["metadata"]["name"] for pod in plan.pods()}
     assert played == workloads
-    # Each Service's name is a pod's, so the network's DNS answers it as a cluster would.
-    services = {item["metadata"]["name"] for item in objects if item["kind"] == "Service"}
-    assert services <= {pod.name for pod in plan.pods()}
+    # Each Service's name is a pod's, so the network's DNS answers it as a cluster would; that
+    # holds for its callers only where the Service's port is the container's.
+    pods = {pod.name: pod for pod in plan.pods()}
+    for service in (item for item in objects if item["kind"] == "Service"):
+        name = service["metadata"]["name"]
+        assert name in pods, f"no played pod is named after the Service {name}"
+        container_ports = {
+            port.get("name"): port["containerPort"]
+            for container in pods[name].containers
+            for port in container.get("ports", [])
+        }
+        for port in service["spec"]["ports"]:
+            target = port.get("targetPort", port["port"])
+            resolved = container_ports.get(target, target) if isinstance(target, str) else target
+            assert resolved == port["port"], f"Service {name}: {port['port']} → {target}"
 
 
 def test_the_played_monolith_serves_the_catalog(kube_play: KubePlay) -> None:
