@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 	test-compose test-k8s test-k8s-play distributed test-containers container-engine headless-deps test-headless
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml contract/pyproject.toml \
 		services/processing/pyproject.toml functions/webhooks/pyproject.toml \
