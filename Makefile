@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
 	functions-package processing-lambda-package functions-cloud-source contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
-	test-compose test-k8s distributed test-containers container-engine headless-deps test-headless
+	test-compose test-k8s test-k8s-play distributed test-containers container-engine headless-deps test-headless
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml contract/pyproject.toml \
 		services/processing/pyproject.toml functions/webhooks/pyproject.toml \
@@ -142,8 +142,13 @@ test-containers: install browser-deps  ## The compose stack built and run on a r
 	@echo "==> Container journey (docker-compose.yml on Docker's engine: nginx, two replicas, workers, PostgreSQL, RabbitMQ, Redis)"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_container_journey.py
 
+# After test-containers: it plays the images that target built (and builds them when missing).
+test-k8s-play: install  ## The dev overlay played on podman (installed when missing): the catalog served, a signed webhook applied, what podman cannot run named
+	@echo "==> Kubernetes dev overlay played with podman kube play (the shop on 9080, the functions on 9002)"
+	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_kubernetes_play.py
+
 test: lint lint-imports typecheck contract-compat test-contract test-processing test-functions test-sandbox \
-	test-headless test-sqlite test-postgres test-compose test-k8s test-run test-containers  ## Lint, types, contract checks, and every suite
+	test-headless test-sqlite test-postgres test-compose test-k8s test-run test-containers test-k8s-play  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/
 	$(BIN)/python bench/run.py

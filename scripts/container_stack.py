@@ -26,11 +26,12 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,18 @@ def run(argv: Sequence[str], **options: Any) -> subprocess.CompletedProcess[str]
 def output(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     """Run a command from the repository root for its output; its exit code is the caller's."""
     return run(argv, capture_output=True, check=False)
+
+
+def ports_taken(ports: Iterable[int]) -> list[int]:
+    """The ports something on this machine already answers on (127.0.0.1)."""
+    taken = []
+    for port in ports:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                taken.append(port)
+        except OSError:
+            pass
+    return taken
 
 
 def engine_ensure() -> None:

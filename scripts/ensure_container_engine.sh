@@ -6,10 +6,22 @@
 #     libc, which honours `depends_on` health conditions and `up --wait` (bookworm's 1.29 rejects
 #     the Compose Specification's top-level `name`). An apt source for that suite is added,
 #     pinned so that only this one package ever comes from it;
-#   - debootstrap: the stand-in images' Debian base (scripts/container_stack.py).
+#   - debootstrap: the stand-in images' Debian base (scripts/container_stack.py);
+#   - with --podman, Debian's podman 4.3 for `podman kube play` (scripts/kube_play.py), with
+#     netavark and aardvark-dns (a network whose DNS answers pod names) and catatonit (the pause
+#     process of a pod's infra container). It runs with runc and the cgroupfs manager, set by
+#     kube_play.py's containers.conf (no systemd here).
 # The mirror is the one this machine's apt already uses. Needs root (or sudo) to install and to
 # start dockerd; prints what it does, and exits non-zero with the reason when it cannot.
 set -euo pipefail
+
+WITH_PODMAN=false
+for argument in "$@"; do
+  case "$argument" in
+    --podman) WITH_PODMAN=true ;;
+    *) echo "usage: $0 [--podman]" >&2; exit 2 ;;
+  esac
+done
 
 DOCKERD_LOG=${TESSERA_DOCKERD_LOG:-/var/log/tessera-dockerd.log}
 TRIXIE_SOURCE=/etc/apt/sources.list.d/tessera-trixie.sources
@@ -59,6 +71,14 @@ debian_mirror() {
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+if $WITH_PODMAN; then
+  for program in podman netavark aardvark-dns catatonit; do
+    if ! command -v "$program" >/dev/null 2>&1 && [ ! -x "/usr/lib/podman/$program" ] \
+        && [ ! -x "/usr/libexec/podman/$program" ]; then
+      missing+=("$program")
+    fi
+  done
+fi
 if [ ${#missing[@]} -gt 0 ] || ! compose_v2; then
   export DEBIAN_FRONTEND=noninteractive
   if ! compose_v2; then
@@ -105,3 +125,6 @@ if ! engine_answers; then
 fi
 echo "==> Container engine: $(docker version --format 'Docker {{.Server.Version}}'), \
 Compose $(docker-compose version --short)"
+if $WITH_PODMAN; then
+  echo "==> Local Kubernetes player: $(podman --version)"
+fi

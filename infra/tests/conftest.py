@@ -10,7 +10,6 @@ Without an engine the tests skip, and fail under CI=true.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 
@@ -25,23 +24,13 @@ from scripts.container_stack import (
     StackError,
     engine_ensure,
     env_file_ensure,
+    ports_taken,
     run,
     stand_ins_build,
 )
 
 PROJECT = "tessera-test"
 ENV_FILE = REPO_ROOT / "var" / "containers-test" / "compose.env"
-
-
-def ports_taken() -> list[int]:
-    taken = []
-    for port in PUBLISHED_PORTS:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                taken.append(port)
-        except OSError:
-            pass
-    return taken
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +44,7 @@ def container_stack() -> Iterator[RunningStack]:
     values = env_file_ensure(ENV_FILE, fresh=True)
     # A run that was interrupted leaves its project behind: remove it before starting anew.
     run(stack.compose("down", "--volumes", "--remove-orphans"), capture_output=True)
-    if taken := ports_taken():
+    if taken := ports_taken(PUBLISHED_PORTS):
         pytest.fail(f"ports the stack publishes are in use: {taken} (make run? make distributed?)")
     started = time.monotonic()
     try:
