@@ -149,13 +149,14 @@ def debian_base_ensure() -> None:
         for pruned in ROOTFS_PRUNED:
             shutil.rmtree(rootfs / pruned, ignore_errors=True)
             (rootfs / pruned).mkdir(parents=True, exist_ok=True)
-        tar = subprocess.Popen([tool("tar"), "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        run(
-            ["docker", "import", "-", DEBIAN_BASE_IMAGE],
-            stdin=tar.stdout,
-            stdout=subprocess.DEVNULL,
-        )
-        if tar.wait() != 0:
+        argv = [tool("tar"), "-C", str(rootfs), "-c", "."]
+        with subprocess.Popen(argv, stdout=subprocess.PIPE) as tar:
+            run(
+                ["docker", "import", "-", DEBIAN_BASE_IMAGE],
+                stdin=tar.stdout,
+                stdout=subprocess.DEVNULL,
+            )
+        if tar.returncode != 0:
             raise StackError(f"tar of the debootstrap root file system exited {tar.returncode}")
 
 
