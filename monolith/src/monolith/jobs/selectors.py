@@ -1,6 +1,14 @@
-"""Reads of processing jobs for the pages: an order's invoice."""
+"""Reads of processing jobs: an order's invoice for the pages, the overdue ones for staff."""
 
 from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from monolith.core.overdue import overdue_counts
 
 from .models import JobKind, JobSubjectType, ProcessingJob, ProcessingJobStatus
 
@@ -26,3 +34,21 @@ def order_invoice_location(*, order_number: str) -> str | None:
     if job is None or job.status != ProcessingJobStatus.SUCCEEDED:
         return None
     return job.result_location(media_type=INVOICE_MEDIA_TYPE)
+
+
+# A job in one of these still owes its result: the relay has to submit it, or processing
+# to call back.
+JOB_WAITING_STATUSES = (ProcessingJobStatus.PENDING, ProcessingJobStatus.SUBMITTED)
+
+
+def processing_jobs_overdue() -> QuerySet[ProcessingJob]:
+    """Jobs without a result PROCESSING_JOB_BUDGET_SECONDS after they were asked for."""
+    asked_before = timezone.now() - timedelta(seconds=settings.PROCESSING_JOB_BUDGET_SECONDS)
+    return ProcessingJob.objects.filter(
+        status__in=JOB_WAITING_STATUSES, created_at__lt=asked_before
+    )
+
+
+def processing_jobs_overdue_counts() -> dict[str, int]:
+    """The overdue jobs by status."""
+    return overdue_counts(processing_jobs_overdue(), statuses=JOB_WAITING_STATUSES)
