@@ -8,6 +8,14 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
+# One name for everything this make invocation runs (every suite of a `make test`, a `make
+# bench`): the test databases and RabbitMQ vhosts carry it, so two runs on one machine never
+# meet, and each removes its own when it ends. Set it yourself to name a run.
+ifeq ($(origin TESSERA_RUN_ID),undefined)
+TESSERA_RUN_ID := $(shell od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+endif
+export TESSERA_RUN_ID
+
 .PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
 	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
 	test-compose test-k8s distributed test-containers container-engine headless-deps test-headless
