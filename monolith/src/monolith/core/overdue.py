@@ -10,14 +10,27 @@ and an alert fires on ``tessera_overdue > 0``. Each app says what overdue means 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from django.contrib import admin
 from django.db import DatabaseError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+_Row = TypeVar("_Row", bound=Model)
+
+
+def overdue_rows(
+    rows: QuerySet[_Row], *, statuses: Collection[str], budget_seconds: float
+) -> QuerySet[_Row]:
+    """The rows still in one of ``statuses`` more than ``budget_seconds`` after they were
+    created (``created_at``)."""
+    created_before = timezone.now() - timedelta(seconds=budget_seconds)
+    return rows.filter(status__in=statuses, created_at__lt=created_before)
 
 
 def overdue_counts(overdue: QuerySet[Any], *, statuses: Collection[str]) -> dict[str, int]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from monolith.core.overdue import overdue_counts
+from monolith.core.overdue import overdue_counts, overdue_rows
 
 from .models import InboxEvent, InboxStatus
 
@@ -19,9 +16,10 @@ INBOX_WAITING_STATUSES = (InboxStatus.RECEIVED, InboxStatus.FAILED, InboxStatus.
 
 def inbox_events_overdue() -> QuerySet[InboxEvent]:
     """Events still waiting INBOX_EVENT_BUDGET_SECONDS after they were recorded."""
-    recorded_before = timezone.now() - timedelta(seconds=settings.INBOX_EVENT_BUDGET_SECONDS)
-    return InboxEvent.objects.filter(
-        status__in=INBOX_WAITING_STATUSES, created_at__lt=recorded_before
+    return overdue_rows(
+        InboxEvent.objects.all(),
+        statuses=INBOX_WAITING_STATUSES,
+        budget_seconds=settings.INBOX_EVENT_BUDGET_SECONDS,
     )
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from monolith.core.overdue import overdue_counts
+from monolith.core.overdue import overdue_counts, overdue_rows
 
 from .models import JobKind, JobSubjectType, ProcessingJob, ProcessingJobStatus
 
@@ -43,9 +40,10 @@ JOB_WAITING_STATUSES = (ProcessingJobStatus.PENDING, ProcessingJobStatus.SUBMITT
 
 def processing_jobs_overdue() -> QuerySet[ProcessingJob]:
     """Jobs without a result PROCESSING_JOB_BUDGET_SECONDS after they were asked for."""
-    asked_before = timezone.now() - timedelta(seconds=settings.PROCESSING_JOB_BUDGET_SECONDS)
-    return ProcessingJob.objects.filter(
-        status__in=JOB_WAITING_STATUSES, created_at__lt=asked_before
+    return overdue_rows(
+        ProcessingJob.objects.all(),
+        statuses=JOB_WAITING_STATUSES,
+        budget_seconds=settings.PROCESSING_JOB_BUDGET_SECONDS,
     )
 
 
