@@ -18,7 +18,7 @@ export TESSERA_RUN_ID
 
 .PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
 	functions-package contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
-	test-compose test-k8s distributed test-containers container-engine headless-deps test-headless
+	test-compose test-k8s distributed test-containers test-faults container-engine headless-deps test-headless
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -140,9 +140,20 @@ test-run: install headless-deps  ## make run itself, in each placement: every pa
 	@echo "==> make run, in each placement (embedded defaults, its own var folder)"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_make_run.py
 
-test-containers: install browser-deps  ## The compose stack built and run on a real engine: the journey in Chromium, a replica killed
+# Under CI=true the fault suite runs in the container journey's pytest session: one stack
+# built and brought up for both. Its burst is smaller there (docs/reliability.md says why).
+CONTAINER_SUITES := infra/tests/test_container_journey.py \
+	$(if $(filter true 1 yes,$(CI)),infra/tests/test_faults.py)
+CI_FAULT_BURST_EVENTS := 600
+
+test-containers: install browser-deps  ## The compose stack built and run on a real engine: the journey in Chromium, a replica killed (and the faults, under CI=true)
 	@echo "==> Container journey (docker-compose.yml on Docker's engine: nginx, two replicas, workers, PostgreSQL, RabbitMQ, Redis)"
-	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_container_journey.py
+	@TESSERA_FAULT_BURST_EVENTS=$${TESSERA_FAULT_BURST_EVENTS:-$(CI_FAULT_BURST_EVENTS)} \
+		$(BIN)/pytest -p no:cacheprovider $(CONTAINER_SUITES)
+
+test-faults: install  ## Faults through the compose stack under a 2,000-event webhook burst; writes docs/reliability.md
+	@echo "==> Fault suite (broker stopped, database restarted, processing cut off, workers and a replica killed)"
+	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_faults.py
 
 test: lint lint-imports typecheck contract-compat test-contract test-processing test-functions test-sandbox \
 	test-headless test-sqlite test-postgres test-compose test-k8s test-run test-containers  ## Lint, types, contract checks, and every suite
