@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 CHART_NAME = "functions.png"
 SETTLE_TIMEOUT_S = 1800.0
 
+
 def orders_seed_script(count: int, *, prefix: str = "B", with_lines: bool = False) -> str:
     """Python that bulk-inserts `count` pending orders of 10.00 EUR, numbered TS-<prefix>…,
     each with its payment, and prints their payment references, one a line (the sandbox's
