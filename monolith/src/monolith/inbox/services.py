@@ -201,13 +201,17 @@ def inbox_payment_subjects_lock(*, subjects: Collection[str]) -> None:
     a refund that names the provider's id has no row to lock until its payment is applied.
     SQLite runs one writing transaction at a time, so there the two never overlap anyway.
     """
-    if connection.vendor != "postgresql":
+    names = sorted({f"inbox-payment:{subject}" for subject in subjects if subject})
+    if connection.vendor != "postgresql" or not names:
         return
     with connection.cursor() as cursor:
-        for subject in sorted({subject for subject in subjects if subject}):
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"inbox-payment:{subject}"]
-            )
+        # One statement for a whole batch's subjects, taken in the array's (sorted) order.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(name)) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS subjects(name, position) "
+            "ORDER BY position",
+            [names],
+        )
 
 
 def _shipment_apply(
