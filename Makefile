@@ -144,7 +144,7 @@ test-run: install headless-deps  ## make run itself, in each placement: every pa
 # built and brought up for both. Its burst is smaller there (docs/reliability.md says why).
 CONTAINER_SUITES := infra/tests/test_container_journey.py \
 	$(if $(filter true 1 yes,$(CI)),infra/tests/test_faults.py)
-CI_FAULT_BURST_EVENTS := 600
+CI_FAULT_BURST_EVENTS := 400
 
 test-containers: install browser-deps  ## The compose stack built and run on a real engine: the journey in Chromium, a replica killed (and the faults, under CI=true)
 	@echo "==> Container journey (docker-compose.yml on Docker's engine: nginx, two replicas, workers, PostgreSQL, RabbitMQ, Redis)"
