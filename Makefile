@@ -8,9 +8,17 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
+# One name for everything this make invocation runs (every suite of a `make test`, a `make
+# bench`): the test databases and RabbitMQ vhosts carry it, so two runs on one machine never
+# meet, and each removes its own when it ends. Set it yourself to name a run.
+ifeq ($(origin TESSERA_RUN_ID),undefined)
+TESSERA_RUN_ID := $(shell od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+endif
+export TESSERA_RUN_ID
+
 .PHONY: help install run test lint lint-imports typecheck test-contract test-processing test-functions test-sandbox test-run \
 	functions-package processing-lambda-package functions-cloud-source contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
-	test-compose test-k8s test-k8s-play distributed test-containers container-engine headless-deps test-headless
+	test-compose test-k8s test-k8s-play distributed test-containers test-faults container-engine headless-deps test-headless
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -141,6 +149,12 @@ test-run: install headless-deps  ## make run itself, in each placement: every pa
 test-containers: install browser-deps  ## The compose stack built and run on a real engine: the journey in Chromium, a replica killed
 	@echo "==> Container journey (docker-compose.yml on Docker's engine: nginx, two replicas, workers, PostgreSQL, RabbitMQ, Redis)"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_container_journey.py
+
+# Not in `make test` yet: its fifth fault (a replica and the worker killed) has no green run
+# (docs/reliability.md). TESSERA_FAULT_BURST_EVENTS sizes each fault's burst.
+test-faults: install  ## Faults through the compose stack under a 2,000-event webhook burst; writes docs/reliability.md
+	@echo "==> Fault suite (broker stopped, database restarted, processing cut off, workers and a replica killed)"
+	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_faults.py
 
 # After test-containers: it plays the images that target built (and builds them when missing).
 test-k8s-play: install  ## The dev overlay played on podman (installed when missing): the catalog served, a signed webhook applied, what podman cannot run named

@@ -35,32 +35,52 @@ if TYPE_CHECKING:
 CHART_NAME = "functions.png"
 SETTLE_TIMEOUT_S = 1800.0
 
-SEED_SCRIPT = r"""
-import sys
+
+def orders_seed_script(count: int, *, prefix: str = "B", with_lines: bool = False) -> str:
+    """Python that bulk-inserts `count` pending orders of 10.00 EUR, numbered TS-<prefix>…,
+    each with its payment, and prints their payment references, one a line (the sandbox's
+    `burst --references`). Run with `python -c` or `django-admin shell --command`.
+
+    ``with_lines`` gives each order a line, which its invoice needs: without one the invoice
+    job is refused at once (the benchmark measures the inbox, not invoices)."""
+    script = _SEED_SCRIPT.replace("COUNT", str(int(count))).replace("PREFIX", prefix)
+    return script + (_LINES_SCRIPT if with_lines else "") + _PRINT_REFERENCES
+
+
+_LINES_SCRIPT = r"""
+OrderLine.objects.bulk_create(
+    OrderLine(order=order, sku="BURST-1", name="Burst item", unit_price=Decimal("10.00"),
+              quantity=1, line_total=Decimal("10.00"))
+    for order in orders
+)
+"""
+_PRINT_REFERENCES = r"""
+print("\n".join(payment.reference for payment in payments))
+"""
+
+
+_SEED_SCRIPT = r"""
 from decimal import Decimal
 import django
 django.setup()
 from django.db import transaction
-from monolith.orders.models import Order, Payment
+from monolith.orders.models import Order, OrderLine, Payment
 
-count = int(sys.argv[1])
-references = []
 with transaction.atomic():
     orders = Order.objects.bulk_create(
         Order(
-            number=f"TS-B{number:07d}", email="burst@example.com", currency="EUR",
+            number=f"TS-PREFIX{number:07d}", email="burst@example.com", currency="EUR",
             subtotal=Decimal("10.00"), shipping=Decimal("0.00"), tax=Decimal("0.00"),
             total=Decimal("10.00"), shipping_name="Burst Shopper", shipping_line1="1 Dock",
             shipping_postal_code="1011", shipping_city="Amsterdam", shipping_country="NL",
         )
-        for number in range(count)
+        for number in range(COUNT)
     )
     payments = Payment.objects.bulk_create(
         Payment(order=order, reference=f"pay_bench_{order.number}", amount=Decimal("10.00"),
                 currency="EUR")
         for order in orders
     )
-print("\n".join(payment.reference for payment in payments))
 """
 
 SETTLED_SQL = """
@@ -107,7 +127,7 @@ def _seed(arguments: argparse.Namespace, run: Run) -> Burst:
         postgres.database_recreate(run.database_url)
         server.manage(run.django_environment, "migrate", "--noinput")
         completed = subprocess.run(
-            [sys.executable, "-c", SEED_SCRIPT, str(checkouts)],
+            [sys.executable, "-c", orders_seed_script(checkouts)],
             env=run.django_environment,
             capture_output=True,
             text=True,

@@ -66,18 +66,18 @@ def bare_application(environ: dict[str, Any], start_response: Callable[..., Any]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """This benchmark's own flags (the burst's in bench/burst.py)."""
-    from bench import burst
+    from bench import burst, postgres
 
     group = parser.add_argument_group(NAME)
     group.add_argument(
         "--functions-database-url",
-        default="postgres://postgres@127.0.0.1:5432/tessera_bench_functions",
+        default=postgres.local_database_url("tessera_bench_functions"),
         help="PostgreSQL database for the burst's monolith (dropped and recreated)",
     )
     group.add_argument(
         "--functions-rabbitmq-url",
         default="amqp://guest:guest@127.0.0.1:5672//",
-        help=f"RabbitMQ; the run uses its own vhost {VHOST!r}",
+        help=f"RabbitMQ; the run uses its own vhost {VHOST}_<run>, deleted at exit",
     )
     burst.add_arguments(group)
     group.add_argument("--gunicorn-workers", type=int, default=2, help="functions' workers")

@@ -46,7 +46,7 @@ DESCRIPTION = (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tessera_bench_headless"
+DEFAULT_DATABASE_URL = postgres.local_database_url("tessera_bench_headless")
 DEFAULT_PRODUCTS = 10_000
 DEFAULT_REPEATS = 15
 # One untimed round first: server-side caches, gunicorn workers and Chromium all warm up.

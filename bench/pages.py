@@ -35,7 +35,7 @@ DESCRIPTION = "shopper pages vs a bare Django view, gunicorn on PostgreSQL, 10k 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO_ROOT / "bench"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tessera_bench"
+DEFAULT_DATABASE_URL = postgres.local_database_url("tessera_bench")
 SETTINGS_MODULE = "benchsite.settings"
 WSGI_APP = "monolith.wsgi:application"
 READY_PATH = "/readyz"

@@ -157,6 +157,8 @@ class BenchmarkFailure(RuntimeError):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """This benchmark's own flags."""
+    from bench import postgres
+
     group = parser.add_argument_group(NAME)
     group.add_argument(
         "--placements-jobs", type=int, default=20, help="timed jobs per kind and placement"
@@ -181,7 +183,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--placements-database-url",
-        default="postgres://postgres@127.0.0.1:5432/tessera_bench_placements",
+        default=postgres.local_database_url("tessera_bench_placements"),
         help="the monolith's PostgreSQL database (dropped and recreated; the processing "
         "service's is the same name with _processing)",
     )
@@ -862,8 +864,9 @@ def markdown_render(report: dict[str, Any]) -> str:
         "## How it is measured",
         "",
         "Each placement runs on its own freshly migrated PostgreSQL database "
-        "(`tessera_bench_placements`; the processing service's `tessera_bench_placements_"
-        f"processing`) and RabbitMQ vhost `{VHOST}`, purged first; hybrid first, then monolith, "
+        "(`tessera_bench_placements_<run>`; the processing service's the same with "
+        f"`_processing`) and RabbitMQ vhost `{VHOST}_<run>` (<run>: TESSERA_RUN_ID, else the "
+        "process id; both removed at the end), purged first; hybrid first, then monolith, "
         "each stopped before the next starts. Processes are started with "
         "`scripts/components.py`'s command lines: the monolith under gunicorn "
         f"({options['web_workers']} sync workers, production settings through "

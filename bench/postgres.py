@@ -1,11 +1,19 @@
-"""The benchmark's own PostgreSQL database, recreated empty for every run."""
+"""The benchmark's own PostgreSQL databases: this run's, recreated empty, dropped at exit."""
 
 from __future__ import annotations
 
+import atexit
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+from tessera_testsupport import run_scoped
+
+
+def local_database_url(name: str) -> str:
+    """The machine's PostgreSQL database ``name`` of this run (``name`` + TESSERA_RUN_ID, or
+    the process id): two benchmark runs, or a benchmark and a test run, never share rows."""
+    return f"postgres://postgres@127.0.0.1:5432/{run_scoped(name)}"
 
 
 def database_name(url: str) -> str:
@@ -22,11 +30,19 @@ def maintenance_url(url: str) -> str:
 
 
 def database_recreate(url: str) -> None:
-    """Drop the database named by `url` if it exists (closing its sessions) and create it."""
+    """Drop the database named by `url` if it exists (closing its sessions) and create it;
+    it is dropped again when this process exits."""
+    database_drop(url)
+    with psycopg.connect(maintenance_url(url), autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name(url))))
+    atexit.register(database_drop, url)
+
+
+def database_drop(url: str) -> None:
+    """Drop the database named by `url` if it exists, closing its sessions."""
     name = sql.Identifier(database_name(url))
     with psycopg.connect(maintenance_url(url), autocommit=True) as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def database_analyze(url: str) -> None:

@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--broker-url",
         default=None,
-        help="default: the local RabbitMQ's vhost tessera-bench-processing (created if missing)",
+        help="default: the local RabbitMQ's vhost tessera-bench-processing_<run> (created, "
+        "deleted at exit)",
     )
 
 

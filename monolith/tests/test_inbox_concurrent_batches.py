@@ -138,3 +138,47 @@ def test_a_parked_refund_is_applied_with_its_payment_while_its_row_is_locked_by_
     event = inbox_event_of(refund)
     assert (event.status, event.duplicate_hits) == (InboxStatus.APPLIED, 1)
     assert Order.objects.get(pk=orders[0].pk).status == OrderStatus.REFUNDED
+
+
+def _after_the_parked_lookup(looked: threading.Event, release: threading.Event):
+    """A hook for a payment's batch: once it has looked for the refunds parked for its
+    payment, hold its transaction open (uncommitted) until ``release``."""
+
+    def hook(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "FOR UPDATE" in sql and "inbox_inboxevent" in sql and InboxStatus.PARKED in params:
+            looked.set()
+            assert release.wait(WAIT_SECONDS)
+        return result
+
+    return hook
+
+
+@pytest.mark.parametrize("payments", [1, 2], ids=["one by one", "set-based"])
+def test_a_refund_naming_only_the_providers_id_racing_its_payment_is_not_left_parked(
+    product, payments: int
+) -> None:
+    """Two workers: one applies a payment, the other the refund that names it only by the
+    provider's id (pi_…), which no row carries until the payment is applied. The refund's
+    batch reads the payment while the payment's batch has applied it and looked for parked
+    refunds but not committed: it must end applied, not parked for good."""
+    orders = [make_order((product, 1)) for _ in range(payments)]
+    looked, release = threading.Event(), threading.Event()
+    payment_batch = _BatchThread(
+        [payment_event(order.payment) for order in orders],
+        wrapper=_after_the_parked_lookup(looked, release),
+    )
+    payment_batch.start()
+    assert looked.wait(WAIT_SECONDS), "the payment's batch never looked for parked refunds"
+
+    refund = refund_event(orders[0].payment, by_provider_id=True)
+    refund_batch = _BatchThread([refund])
+    refund_batch.start()
+    _waits_or_ends(refund_batch)
+    release.set()
+    assert +payment_batch.finish().outcomes == {InboxStatus.APPLIED: payments}
+    refund_batch.finish()
+
+    event = inbox_event_of(refund)
+    assert event.status == InboxStatus.APPLIED, f"the refund was left {event.status}"
+    assert Order.objects.get(pk=orders[0].pk).status == OrderStatus.REFUNDED

@@ -15,14 +15,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from monolith.inbox.intake import inbox_envelopes_take
 from monolith.inbox.models import InboxEvent, InboxStatus
 from monolith.inbox.services import inbox_stuck_sweep
 from monolith.orders.models import Order
+from monolith.orders.services import order_mark_paid
 from monolith.orders.state_machine import OrderStatus
 
 from .factories import make_order
 from .running_stack import RunningStack, wait_until
-from .webhook_envelopes import payment_event
+from .webhook_envelopes import inbox_event_of, payment_event, refund_event
 
 
 def _stuck_row(order: Order, *, status: str, attempts: int = 0, age_seconds: float) -> InboxEvent:
@@ -72,6 +74,36 @@ def test_sweep_applies_failed_events_past_their_backoff_and_stray_received_ones(
         assert untouched.pk not in swept
         assert InboxEvent.objects.get(pk=untouched.pk).status == untouched.status
     # Applied rows are settled: the next sweep has nothing to do.
+    assert inbox_stuck_sweep() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("by_provider_id", [False, True], ids=["our reference", "provider's id"])
+def test_sweep_applies_a_refund_left_parked_after_its_payment_was_applied(
+    product, by_provider_id: bool
+) -> None:
+    paid, waiting = make_order((product, 1)), make_order((product, 1))
+    stranded = refund_event(paid.payment, by_provider_id=by_provider_id)
+    still_early = refund_event(waiting.payment, by_provider_id=by_provider_id)
+    inbox_envelopes_take([stranded, still_early])
+    assert {inbox_event_of(stranded).status, inbox_event_of(still_early).status} == {
+        InboxStatus.PARKED
+    }
+    # The payment applied without looking for its parked refunds, as when the two raced
+    # before refunds took the payment's lock, or a worker died between them.
+    order_mark_paid(
+        payment=paid.payment,
+        provider_payment_id=f"pi_{paid.payment.reference.replace('-', '_')}",
+        cause="paid out of band",
+    )
+
+    swept = inbox_stuck_sweep()
+
+    assert swept == [inbox_event_of(stranded).pk]
+    assert inbox_event_of(stranded).status == InboxStatus.APPLIED
+    assert Order.objects.get(pk=paid.pk).status == OrderStatus.REFUNDED
+    # Its payment not applied yet, the other refund still waits for it.
+    assert inbox_event_of(still_early).status == InboxStatus.PARKED
     assert inbox_stuck_sweep() == []
 
 

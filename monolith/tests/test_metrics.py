@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from kombu import Connection
 from prometheus_client.parser import text_string_to_metric_families
 from tessera_contract.messaging import WEBHOOK_QUEUE
 
 from monolith.inbox.consumers import webhook_queue
+
+# /metrics reads the overdue work from the database (test_overdue_work.py).
+pytestmark = pytest.mark.django_db
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -77,6 +77,7 @@ def test_server_errors_are_retried_with_backoff_until_acknowledged(
     assert result.delivered
     assert result.attempts == 4
     assert result.seconds >= 0.01 + 0.02 + 0.04  # exponential backoff between attempts
+    assert result.answers == ("503", "500", "502", "202")  # every attempt, as the sender saw it
     assert len(receiver.payments) == 1
 
 

@@ -3,8 +3,24 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from tessera_contract.problems.django import api_not_found
+from tessera_contract.telemetry.django import metrics_view_with
 
-from monolith.core.metrics_access import metrics
+from monolith.core.metrics_access import metrics_access_required
+from monolith.core.overdue import OverdueGauge
+from monolith.inbox.selectors import inbox_events_overdue_counts
+from monolith.jobs.selectors import processing_jobs_overdue_counts
+
+# Work waiting past its budget, read from the database at each scrape (core/overdue.py).
+metrics = metrics_access_required(
+    metrics_view_with(
+        OverdueGauge(
+            {
+                "inbox_event": inbox_events_overdue_counts,
+                "processing_job": processing_jobs_overdue_counts,
+            }
+        )
+    )
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("monolith.core.urls")),

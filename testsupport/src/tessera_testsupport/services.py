@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,6 +25,19 @@ ENVIRONMENT = {
     "redis": "TEST_REDIS_URL",
     "rabbitmq": "TEST_RABBITMQ_URL",
 }
+
+
+def run_id() -> str:
+    """This test run's name: ``TESSERA_RUN_ID`` (make sets it once for all the suites of one
+    ``make test``), else this process's id. Lower-case letters, digits and ``_`` only, so it
+    fits a database name as well as a vhost."""
+    given = os.environ.get("TESSERA_RUN_ID", "").lower()
+    return re.sub(r"[^a-z0-9_]", "_", given)[:24] or f"pid{os.getpid()}"
+
+
+def run_scoped(name: str) -> str:
+    """``name`` made this run's own: two runs on one machine never meet in it."""
+    return f"{name}_{run_id()}"
 
 
 def service_missing(reason: str) -> NoReturn:
@@ -56,16 +71,22 @@ def require(kind: str) -> str:
     return url
 
 
-def rabbitmq_vhost_url(rabbitmq_url: str, vhost: str) -> str:
-    """The broker URL in a vhost of the suite's own, created (with permissions) when missing.
+_vhosts_to_delete: set[str] = set()
 
-    Suites, `make run` and the distributed run all use RabbitMQ on one machine; a vhost each
-    keeps one suite from consuming, or purging, another's queues. A URL that already names a
-    vhost (TEST_RABBITMQ_URL set so) is returned as it is.
+
+def rabbitmq_vhost_url(rabbitmq_url: str, vhost: str) -> str:
+    """The broker URL in a vhost of this suite and this run (``vhost`` + the run's id),
+    created with permissions when missing and deleted when this process exits.
+
+    Suites, benchmarks, `make run` and the distributed run all use RabbitMQ on one machine; a
+    vhost each keeps one suite from consuming, or purging, another's queues, and the run's id
+    keeps two runs of the same suite apart. A URL that already names a vhost
+    (TEST_RABBITMQ_URL set so) is returned as it is, and that vhost left alone.
     """
     parts = urlsplit(rabbitmq_url)
     if parts.path not in {"", "/", "//"}:
         return rabbitmq_url
+    vhost = run_scoped(vhost)
     rabbitmqctl = shutil.which("rabbitmqctl")
     if rabbitmqctl is None:
         service_missing(f"rabbitmqctl is needed to create the test vhost {vhost!r}")
@@ -75,7 +96,19 @@ def rabbitmq_vhost_url(rabbitmq_url: str, vhost: str) -> str:
     ):
         # add_vhost fails harmlessly when the vhost exists; set_permissions is idempotent.
         subprocess.run([rabbitmqctl, *command], capture_output=True, timeout=60, check=False)
+    if not _vhosts_to_delete:
+        atexit.register(_vhosts_delete, rabbitmqctl)
+    _vhosts_to_delete.add(vhost)
     return urlunsplit(parts._replace(path=f"/{vhost}"))
+
+
+def _vhosts_delete(rabbitmqctl: str) -> None:
+    # At exit: the workers the tests started have stopped by now, and a vhost's queues and
+    # messages go with it.
+    for vhost in sorted(_vhosts_to_delete):
+        subprocess.run(
+            [rabbitmqctl, "delete_vhost", vhost], capture_output=True, timeout=60, check=False
+        )
 
 
 def free_port() -> int:

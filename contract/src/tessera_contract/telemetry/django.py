@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
+from prometheus_client.registry import Collector
 
 from tessera_contract.telemetry.metrics import (
     HTTP_REQUEST_DURATION,
@@ -20,7 +21,7 @@ from tessera_contract.telemetry.metrics import (
     metrics_exposition,
 )
 
-__all__ = ["RequestMetricsMiddleware", "metrics_view"]
+__all__ = ["RequestMetricsMiddleware", "metrics_view", "metrics_view_with"]
 
 
 class RequestMetricsMiddleware:
@@ -61,8 +62,17 @@ def _queue_depth() -> QueueDepthCollector:
     return _queue_depths[broker_url]
 
 
-@require_GET
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    """``GET /metrics`` in Prometheus text format; keep it off the public internet (nginx)."""
-    body, content_type = metrics_exposition([_queue_depth()])
-    return HttpResponse(body, content_type=content_type)
+def metrics_view_with(*collectors: Collector) -> Callable[[HttpRequest], HttpResponse]:
+    """A ``GET /metrics`` view that also reads these collectors (a component's own gauges)
+    at each scrape."""
+
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        body, content_type = metrics_exposition([_queue_depth(), *collectors])
+        return HttpResponse(body, content_type=content_type)
+
+    return view
+
+
+# The shared metrics only. Keep /metrics off the public internet (nginx).
+metrics_view = metrics_view_with()

@@ -67,6 +67,7 @@ def burst(arguments: argparse.Namespace, settings: SandboxSettings) -> None:
                 "unique_events": report.unique_events,
                 "ack_p50_seconds": quantiles[len(quantiles) // 2],
                 "ack_p99_seconds": quantiles[-1],
+                "answers": dict(sorted(report.answers.items())),
             }
         )
     )

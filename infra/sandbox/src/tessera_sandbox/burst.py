@@ -8,6 +8,7 @@ is sent twice with the same event id (duplicates), and a share gets a full refun
 from __future__ import annotations
 
 import random
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -22,6 +23,8 @@ class BurstReport:
     failed: int = 0
     unique_events: int = 0
     seconds: list[float] = field(default_factory=list)
+    # Every attempt's answer, by status code (or "no answer"), retries included.
+    answers: Counter[str] = field(default_factory=Counter)
 
 
 def burst_plan(
@@ -67,6 +70,7 @@ def burst_run(
     for result in results:
         report.sent += 1
         report.seconds.append(result.seconds)
+        report.answers.update(result.answers)
         if result.delivered:
             report.acknowledged += 1
         else:

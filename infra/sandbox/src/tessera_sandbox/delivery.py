@@ -26,7 +26,11 @@ class DeliveryResult:
     attempts: int
     delivered: bool
     seconds: float
+    # What each attempt got: the status code, or "no answer" (refused, reset, timed out).
+    answers: tuple[str, ...] = ()
 
+
+NO_ANSWER = "no answer"
 
 HeadersForAttempt = Callable[[], dict[str, str]]
 
@@ -44,23 +48,32 @@ def webhook_deliver(
     """POST `body` until the receiver acknowledges it (2xx), refuses it (4xx) or we give up."""
     started = time.monotonic()
     status_code: int | None = None
+    answers: list[str] = []
     for attempt in range(1, max_attempts + 1):
         try:
             response = client.post(
                 url, content=body, headers={"Content-Type": "application/json", **headers()}
             )
             status_code = response.status_code
+            answers.append(str(status_code))
             if status_code < 500:
                 return DeliveryResult(
-                    status_code, attempt, 200 <= status_code < 300, time.monotonic() - started
+                    status_code,
+                    attempt,
+                    200 <= status_code < 300,
+                    time.monotonic() - started,
+                    tuple(answers),
                 )
             logger.warning("webhook to %s answered %d (attempt %d)", url, status_code, attempt)
         except httpx.TransportError as error:
             status_code = None
+            answers.append(NO_ANSWER)
             logger.warning("webhook to %s failed: %r (attempt %d)", url, error, attempt)
         if attempt < max_attempts:
             sleep(retry_base_seconds * 2 ** (attempt - 1))
-    return DeliveryResult(status_code, max_attempts, False, time.monotonic() - started)
+    return DeliveryResult(
+        status_code, max_attempts, False, time.monotonic() - started, tuple(answers)
+    )
 
 
 class WebhookSender:

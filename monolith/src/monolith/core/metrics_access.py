@@ -7,6 +7,8 @@ it off, so a production process without a token serves no metrics rather than ev
 """
 
 import hmac
+from collections.abc import Callable
+from functools import wraps
 from http import HTTPStatus
 
 from django.conf import settings
@@ -14,9 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from tessera_contract.problems import ProblemType
 from tessera_contract.problems.django import problem_response
-from tessera_contract.telemetry.django import metrics_view
 
 _BEARER = "Bearer "
+View = Callable[[HttpRequest], HttpResponse]
 
 
 def _token_sent(request: HttpRequest) -> str:
@@ -24,18 +26,25 @@ def _token_sent(request: HttpRequest) -> str:
     return authorization[len(_BEARER) :] if authorization.startswith(_BEARER) else ""
 
 
-@require_GET
-def metrics(request: HttpRequest) -> HttpResponse:
-    """The Prometheus exposition, for a caller the access rule lets in."""
-    token = settings.TESSERA_METRICS_TOKEN
-    if token:
-        if not hmac.compare_digest(_token_sent(request).encode(), token.encode()):
+def metrics_access_required(exposition: View) -> View:
+    """The Prometheus ``exposition`` view, for a caller the access rule lets in."""
+
+    @require_GET
+    @wraps(exposition)
+    def metrics(request: HttpRequest) -> HttpResponse:
+        token = settings.TESSERA_METRICS_TOKEN
+        if token:
+            if not hmac.compare_digest(_token_sent(request).encode(), token.encode()):
+                return problem_response(
+                    HTTPStatus.UNAUTHORIZED,
+                    ProblemType.NOT_AUTHENTICATED,
+                    "The metrics need the scraper's bearer token.",
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )
+        elif not settings.TESSERA_METRICS_PUBLIC:
             return problem_response(
-                HTTPStatus.UNAUTHORIZED,
-                ProblemType.NOT_AUTHENTICATED,
-                "The metrics need the scraper's bearer token.",
-                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                HTTPStatus.NOT_FOUND, ProblemType.NOT_FOUND, "No such resource."
             )
-    elif not settings.TESSERA_METRICS_PUBLIC:
-        return problem_response(HTTPStatus.NOT_FOUND, ProblemType.NOT_FOUND, "No such resource.")
-    return metrics_view(request)
+        return exposition(request)
+
+    return metrics

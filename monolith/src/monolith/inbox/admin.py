@@ -2,7 +2,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from monolith.core.overdue import OverdueListFilter
+
 from .models import InboxEvent
+from .selectors import inbox_events_overdue
 from .services import inbox_event_replay
 
 READ_ONLY_FIELDS = [
@@ -24,6 +27,10 @@ READ_ONLY_FIELDS = [
 ]
 
 
+class InboxEventOverdueFilter(OverdueListFilter):
+    overdue = staticmethod(inbox_events_overdue)
+
+
 @admin.register(InboxEvent)
 class InboxEventAdmin(admin.ModelAdmin[InboxEvent]):
     list_display = [
@@ -37,7 +44,7 @@ class InboxEventAdmin(admin.ModelAdmin[InboxEvent]):
         "last_error",
         "received_at",
     ]
-    list_filter = ["status", "source", "type"]
+    list_filter = [InboxEventOverdueFilter, "status", "source", "type"]
     search_fields = ["event_id", "subject", "last_error"]
     readonly_fields = READ_ONLY_FIELDS
     actions = ["replay"]

@@ -14,8 +14,8 @@ from datetime import timedelta
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from tessera_contract.models.carrier import (
     ShipmentDeliveredEvent,
@@ -153,11 +153,14 @@ def _refund_apply(
     *, event: InboxEvent, payload: ChargeRefundedEvent, cause: str
 ) -> tuple[str, str]:
     charge = payload.data.object
-    payment = (
-        Payment.objects.select_related("order")
-        .filter(Q(reference=event.subject) | Q(provider_payment_id=event.subject))
-        .first()
-    )
+    payment = _refunded_payment(subject=event.subject)
+    if payment is None:
+        # Not found, perhaps only because its payment is being applied right now (a refund
+        # that names the provider's id finds no row until then): wait for that transaction,
+        # which holds this lock while it looks for parked refunds, and look again. Either it
+        # committed and the payment is found, or it looks after this refund parked.
+        inbox_payment_subjects_lock(subjects=[event.subject])
+        payment = _refunded_payment(subject=event.subject)
     if payment is not None:
         # Lock the order before deciding to park: a payment applied concurrently either
         # committed already (and is seen here) or waits for this transaction and then finds
@@ -179,6 +182,36 @@ def _refund_apply(
         return InboxStatus.APPLIED, ""
     order_refund(payment=payment, cause=cause)
     return InboxStatus.APPLIED, ""
+
+
+def _refunded_payment(*, subject: str) -> Payment | None:
+    payment: Payment | None = (
+        Payment.objects.select_related("order")
+        .filter(Q(reference=subject) | Q(provider_payment_id=subject))
+        .first()
+    )
+    return payment
+
+
+def inbox_payment_subjects_lock(*, subjects: Collection[str]) -> None:
+    """Serialise parking a refund with looking for the refunds parked for its payment.
+
+    Held to the end of the transaction (PostgreSQL's transaction-level advisory locks, one per
+    subject, taken in sorted order so two holders never deadlock). A row lock cannot do this:
+    a refund that names the provider's id has no row to lock until its payment is applied.
+    SQLite runs one writing transaction at a time, so there the two never overlap anyway.
+    """
+    names = sorted({f"inbox-payment:{subject}" for subject in subjects if subject})
+    if connection.vendor != "postgresql" or not names:
+        return
+    with connection.cursor() as cursor:
+        # One statement for a whole batch's subjects, taken in the array's (sorted) order.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(name)) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS subjects(name, position) "
+            "ORDER BY position",
+            [names],
+        )
 
 
 def _shipment_apply(
@@ -224,6 +257,9 @@ def _parked_apply(*, subjects: list[str]) -> None:
     # batch that locked it in passing, and a refund skipped here would stay parked for good
     # (the sweep leaves parked rows to their payment). Locked in id order, as duplicate hits
     # are counted, so the two never deadlock; applied in the order they were received.
+    # The subjects' locks first: a refund deciding to park right now either committed its
+    # parked row before this looks, or waits and then finds the payment applied.
+    inbox_payment_subjects_lock(subjects=subjects)
     parked = InboxEvent.objects.select_for_update().filter(
         status=InboxStatus.PARKED, subject__in=subjects
     )
@@ -350,18 +386,26 @@ def inbox_retry_delay(*, attempts: int) -> timedelta:
     return timedelta(seconds=settings.INBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
 
 
+# A payment of the event's subject that is no longer waiting to be paid.
+_payment_applied_for_subject = Payment.objects.filter(
+    Q(reference=OuterRef("subject")) | Q(provider_payment_id=OuterRef("subject"))
+).exclude(order__status=OrderStatus.PENDING_PAYMENT)
+
 # Rows one sweep applies at most; the next sweep takes the rest.
 SWEEP_BATCH_SIZE = 500
 
 
 @transaction.atomic
 def inbox_stuck_sweep() -> list[int]:
-    """Apply the events that wait: failed ones past their backoff, and stray received ones.
+    """Apply the events that wait: failed ones past their backoff, stray received ones, and
+    parked refunds whose payment has been applied.
 
     A failed attempt leaves its event `failed`; once its backoff has passed the sweep
     applies it again. A `received` row untouched for INBOX_SWEEP_GRACE_SECONDS (recorded
-    but never applied, as by an older worker) is applied too. Parked rows wait on purpose
-    (for their payment) and are left alone. Returns the ids it took.
+    but never applied, as by an older worker) is applied too. A parked refund waits on
+    purpose for its payment and is applied with it; one still parked once its payment has
+    been applied (a worker that died between the two, or a refund whose payment the inbox
+    never took) is applied here. Returns the ids it took.
     """
     now = timezone.now()
     stray_before = now - timedelta(seconds=settings.INBOX_SWEEP_GRACE_SECONDS)
@@ -372,6 +416,7 @@ def inbox_stuck_sweep() -> list[int]:
         .filter(
             Q(status=InboxStatus.FAILED)
             | Q(status=InboxStatus.RECEIVED, updated_at__lt=stray_before)
+            | (Q(Exists(_payment_applied_for_subject), status=InboxStatus.PARKED) & ~Q(subject=""))
         )
         .order_by("subject", "received_at", "id")[:SWEEP_BATCH_SIZE]
     )

@@ -9,9 +9,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from monolith.core.errors import DomainError
+from monolith.core.overdue import OverdueListFilter
 
 from .models import JobResultReceipt, ProcessingJob
 from .outbox import processing_job_retry
+from .selectors import processing_jobs_overdue
+
+
+class ProcessingJobOverdueFilter(OverdueListFilter):
+    overdue = staticmethod(processing_jobs_overdue)
 
 
 @admin.register(ProcessingJob)
@@ -27,7 +33,7 @@ class ProcessingJobAdmin(admin.ModelAdmin[ProcessingJob]):
         "short_error",
         "updated_at",
     ]
-    list_filter = ["status", "kind"]
+    list_filter = [ProcessingJobOverdueFilter, "status", "kind"]
     search_fields = ["subject_reference", "idempotency_key", "job_id"]
     actions = ["retry"]
     readonly_fields = [field.name for field in ProcessingJob._meta.fields]

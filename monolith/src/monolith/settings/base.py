@@ -309,6 +309,9 @@ INBOX_RETRY_BASE_SECONDS = env.float("INBOX_RETRY_BASE_SECONDS", default=2.0)
 # `received` event nobody touched for the grace period: how often it runs (0 turns it off).
 INBOX_SWEEP_INTERVAL_SECONDS = env.float("INBOX_SWEEP_INTERVAL_SECONDS", default=30.0)
 INBOX_SWEEP_GRACE_SECONDS = env.float("INBOX_SWEEP_GRACE_SECONDS", default=120.0)
+# An event still received, failed or parked this long after it was recorded is overdue: the
+# admin's "Past its budget" filter and the tessera_overdue gauge show it.
+INBOX_EVENT_BUDGET_SECONDS = env.float("INBOX_EVENT_BUDGET_SECONDS", default=600.0)
 
 # The payment provider's pay page (the sandbox locally) and the carrier's shipment API.
 PAYMENT_PROVIDER_URL = env.str("PAYMENT_PROVIDER_URL", default="http://127.0.0.1:8003")
@@ -349,6 +352,8 @@ PROCESSING_JOBS_SWEEP_INTERVAL_SECONDS = env.float(
     "PROCESSING_JOBS_SWEEP_INTERVAL_SECONDS", default=15.0
 )
 PROCESSING_JOBS_SWEEP_GRACE_SECONDS = env.float("PROCESSING_JOBS_SWEEP_GRACE_SECONDS", default=60.0)
+# A job still pending or submitted this long after it was asked for is overdue (as above).
+PROCESSING_JOB_BUDGET_SECONDS = env.float("PROCESSING_JOB_BUDGET_SECONDS", default=900.0)
 # The job-result callback: Standard Webhooks secrets ("whsec_new, whsec_old" during a
 # rotation; the same JOB_RESULT_CALLBACK_SECRETS processing signs with) and the tolerated
 # clock difference. Empty: the callback answers 503 until they are set.

@@ -1,7 +1,10 @@
 """Settings for the test suite: fast hashing, in-memory email, same code paths as production."""
 
+import os
+import re
+
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, env
+from .base import DATABASES, REST_FRAMEWORK, env
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="test-only-not-a-secret")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -29,3 +32,13 @@ REST_FRAMEWORK = {
 }
 # Schemathesis sends wrong passwords by the hundred; the lock-out tests set the real limit.
 AXES_FAILURE_LIMIT = 100000
+
+# The test database is this run's own (TESSERA_RUN_ID, set once per `make test`, else this
+# process's id), created and dropped by pytest-django: two runs on one machine never share
+# rows. tessera_testsupport.run_id names the run's RabbitMQ vhosts the same way.
+# (SQLite's test database is in memory, each process's own already.)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _run = re.sub(r"[^a-z0-9_]", "_", env.str("TESSERA_RUN_ID", default="").lower())[:24]
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"test_{DATABASES['default']['NAME']}_{_run or f'pid{os.getpid()}'}"[:63]
+    }

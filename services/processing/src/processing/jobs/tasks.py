@@ -5,6 +5,7 @@ from typing import Any
 
 import msgspec
 from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
 from tessera_contract.client.errors import ServiceUnavailableError
 from tessera_contract.messaging import JOB_RESULT_DELIVER_TASK, JOB_RUN_TASK
 from tessera_contract.models.base import TraceContext
@@ -14,7 +15,17 @@ from tessera_contract.telemetry import traced_span
 from processing.jobs.services import job_attempt_run, job_result_deliver
 
 
-@shared_task(name=JOB_RUN_TASK, bind=True)
+@shared_task(
+    name=JOB_RUN_TASK,
+    bind=True,
+    # A database that does not answer (restarting, failing over) rolled the attempt back:
+    # run it again later. Without this the failed task was acknowledged and its job stayed
+    # queued for good (the fault suite's PostgreSQL restart left two invoices so).
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=30,
+)
 def job_run_task(self: Task, message: dict[str, Any]) -> None:
     """Run one attempt of the job in an asyncapi ``jobQueued`` message."""
     queued = msgspec.convert(message, JobQueued)
