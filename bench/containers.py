@@ -146,7 +146,7 @@ def run_benchmark(keep_base: bool) -> dict[str, object]:
 
 
 def run(arguments: argparse.Namespace) -> None:
-    output_dir: Path = arguments.output_dir
+    output_dir = Path(arguments.output_dir)
     machine_before = machine.machine_describe()
     results = {
         "machine": machine_before,
@@ -157,7 +157,9 @@ def run(arguments: argparse.Namespace) -> None:
     index_row_add(
         output_dir,
         page=f"{NAME}.md",
-        row=f"| [{NAME}.md]({NAME}.md) | {DESCRIPTION} |",
+        row=f"| [Containers]({NAME}.md) ([JSON]({NAME}.json)) | The compose stack on Docker's "
+        "engine with the Debian stand-ins: image sizes, cold and cached builds, `up --wait` to "
+        "all healthy, memory per container |",
     )
     progress(f"wrote {output_dir / NAME}.md")
 
