@@ -350,8 +350,12 @@ def distributed_run(*, fresh: bool) -> int:
     """`make distributed`: the stack up until Ctrl-C, then down. Its data volumes and secrets
     are kept for the next run unless `fresh` (or there is no previous run to keep)."""
     stack = Stack(project="tessera", env_file=DISTRIBUTED_ENV_FILE)
+    # Nothing to keep without both the secrets and the database they opened (a `down` with
+    # --volumes, or `docker compose down -v`, leaves the secrets file behind).
+    database_volume = f"{stack.project}_postgres-data"
     fresh = fresh or not stack.env_file.exists()
     engine_ensure()
+    fresh = fresh or output(["docker", "volume", "inspect", database_volume]).returncode != 0
     stand_ins_build()
     values = env_file_ensure(stack.env_file, fresh=fresh)
     if fresh:
