@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tessera_sandbox.delivery import NO_ANSWER
 from tessera_testsupport.shop_http import csrf_token, guest_checks_out, sandbox_pays
 
 from bench.burst import orders_seed_script
@@ -163,6 +164,22 @@ def burst_start(stack: Stack, prefix: str, workdir: Path) -> Burst:
     return Burst(prefix=prefix, process=process, started=time.monotonic())
 
 
+def shopper_answer_label(response: httpx.Response) -> str:
+    """A page's status as the table counts it; an answer a shopper should not get names its
+    request, and a 503 that does not say when to come back is set apart."""
+    status = response.status_code
+    if status in (200, 302):
+        return str(status)
+    if status == 503 and "retry-after" in response.headers:
+        return "503"
+    request = response.request
+    label = f"{status} {request.method} {request.url.path}"
+    return f"{label} without Retry-After" if status == 503 else label
+
+
+STEP_FAILED = "step failed, tried anew"
+
+
 class Shopper(threading.Thread):
     """Checks out and pays again and again through nginx until stopped, counting every answer
     the shop gave; a step that failed (a 503 while the database restarts) is tried anew."""
@@ -175,7 +192,7 @@ class Shopper(threading.Thread):
 
     def run(self) -> None:
         def count(response: httpx.Response) -> None:
-            self.answers[str(response.status_code)] += 1
+            self.answers[shopper_answer_label(response)] += 1
 
         while not self.stopping.is_set():
             with httpx.Client(
@@ -191,7 +208,7 @@ class Shopper(threading.Thread):
                     order_page = sandbox_pays(guest_checks_out(shopper))
                     self.paid_orders.append(order_page.rstrip("/").rsplit("/", 1)[-1])
                 except (AssertionError, httpx.HTTPError):
-                    self.answers["step failed, tried anew"] += 1
+                    self.answers[STEP_FAILED] += 1
                     self.stopping.wait(1.0)
 
     def stop(self) -> None:
@@ -307,6 +324,20 @@ FAULTS: dict[str, Callable[[Stack], None]] = {
 # --- What must hold after each fault -------------------------------------------------------
 
 
+def shopper_answers_unexpected(fault: str, answers: Counter[str]) -> list[str]:
+    """Pages and redirects, or 503 with Retry-After while a dependency is down; never a 500
+    or a 4xx to a request that was right. A replica killed with a POST in flight is the one
+    place a 502 is right: nginx must not send a POST that may have been applied to the
+    other replica (proxy_next_upstream's non_idempotent stays off)."""
+    in_flight_post_allowed = FAULTS[fault] is replica_and_worker_killed
+    return [
+        label
+        for label in answers
+        if label not in {"200", "302", "503", STEP_FAILED}
+        and not (in_flight_post_allowed and label.startswith("502 POST "))
+    ]
+
+
 def settled(stack: Stack, prefix: str, unique_events: int, shopper: Shopper) -> bool:
     like = f"'pay_bench_TS-{prefix}%'"
     waiting = monolith_count(
@@ -416,7 +447,7 @@ def reliability_table() -> Iterator[list[FaultRow]]:
         reliability_table_write(ROWS)
 
 
-@pytest.mark.parametrize("fault", list(FAULTS), ids=lambda name: name.split(" ")[0].lower())
+@pytest.mark.parametrize("fault", list(FAULTS), ids=lambda name: FAULTS[name].__name__)
 def test_a_fault_under_a_webhook_burst_loses_nothing_and_applies_nothing_twice(
     container_stack: RunningStack,
     reliability_table: list[FaultRow],
@@ -451,8 +482,9 @@ def test_a_fault_under_a_webhook_burst_loses_nothing_and_applies_nothing_twice(
     )
     row.recover_seconds = recovered - fault_over
     reliability_table.append(row)
-    assert "500" not in row.webhook_answers
-    assert "500" not in row.shopper_answers
+    # The functions acknowledge or ask for a retry, saying when; no answer is retried too.
+    assert set(row.webhook_answers) <= {"202", "503", NO_ANSWER}, row.webhook_answers
+    assert not shopper_answers_unexpected(fault, row.shopper_answers), row.shopper_answers
     exactly_once_check(stack, row, prefix, unique_events)
 
 
@@ -467,8 +499,9 @@ def reliability_table_write(rows: list[FaultRow]) -> None:
     lines = [
         "# Reliability: faults through the container stack",
         "",
-        "Written by `infra/tests/test_faults.py` (`make test-faults`; not yet in "
-        "`make test`); do not edit by hand. Each fault runs under a signed burst of "
+        "Written by `infra/tests/test_faults.py` (in `make test`, after the container "
+        "journey on the same stack, with 400 deliveries per fault; `make test-faults` runs "
+        "it alone with 2,000); do not edit by hand. This run: each fault under a signed burst of "
         f"{BURST_EVENTS:,} webhook deliveries from the sandbox (10 % duplicates, 10 % refunds "
         "sent before their payment) while a shopper checks out through nginx; the fault is "
         "injected once a tenth of the burst is recorded. *Webhook senders saw* counts every "

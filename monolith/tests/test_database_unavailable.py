@@ -1,19 +1,23 @@
 """A database that does not answer is a broken dependency: 503 with Retry-After, never 500.
 
 The database is made unreachable for real: this process's connection is pointed at a port
-nothing listens on, as while PostgreSQL restarts (the fault suite restarts it under load:
-infra/tests/test_faults.py).
+nothing listens on, or PostgreSQL ends it from another session, as while PostgreSQL restarts
+(the fault suite restarts it under load: infra/tests/test_faults.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from tessera_contract.problems import PROBLEM_MEDIA_TYPE
 from tessera_testsupport import free_port
+
+from .database_sessions import other_session
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -43,3 +47,35 @@ def test_a_request_while_the_database_is_down_is_answered_503_with_retry_after(
     assert answer.status_code == 503
     assert int(answer["Retry-After"]) > 0
     assert answer["Content-Type"].startswith(media_type)
+
+
+@contextmanager
+def connection_dropped_on_session_save() -> Iterator[None]:
+    """PostgreSQL drops this process's connection (pg_terminate_backend from a second
+    connection, as a restart does) just as the session middleware writes the session."""
+
+    def drop_before_session_update(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if sql.startswith('UPDATE "django_session"'):
+            with other_session() as other:
+                other.execute(
+                    "SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid]
+                )
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(drop_before_session_update):
+            yield
+    finally:
+        connection.close()
+
+
+def test_a_connection_lost_while_the_session_is_saved_is_answered_503_not_400(product) -> None:
+    shopper = Client(raise_request_exception=False)
+    shopper.session.save()  # an existing session, so the cart's first add updates its row
+
+    with connection_dropped_on_session_save():
+        answer = shopper.post(reverse("cart:add", args=[product.pk]))
+
+    # Django's own answer would be 400: "the session was deleted before the request completed".
+    assert answer.status_code == 503
+    assert int(answer["Retry-After"]) > 0

@@ -30,6 +30,8 @@ class Receiver:
     payments: list[bytes] = field(default_factory=list)
     carrier: list[tuple[str, bytes]] = field(default_factory=list)
     attempts: int = 0
+    # Sent with every scripted 503 when set, as the functions do.
+    retry_after: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
@@ -53,5 +55,8 @@ class Receiver:
                 delivery = StandardWebhookVerifier([CARRIER_SECRET]).verify(body, headers)
                 with self.lock:
                     self.carrier.append((delivery.message_id, body))
-        start_response(f"{status} X", [("Content-Type", "application/json")])
+        headers_out = [("Content-Type", "application/json")]
+        if status == 503 and self.retry_after is not None:
+            headers_out.append(("Retry-After", self.retry_after))
+        start_response(f"{status} X", headers_out)
         return [b"{}"]

@@ -77,8 +77,21 @@ def test_server_errors_are_retried_with_backoff_until_acknowledged(
     assert result.delivered
     assert result.attempts == 4
     assert result.seconds >= 0.01 + 0.02 + 0.04  # exponential backoff between attempts
-    assert result.answers == ("503", "500", "502", "202")  # every attempt, as the sender saw it
+    # Every attempt, as the sender saw it; a 503 that does not say when to come back is marked.
+    assert result.answers == ("503 without Retry-After", "500", "502", "202")
     assert len(receiver.payments) == 1
+
+
+def test_a_503_with_retry_after_is_counted_as_a_plain_503(
+    sender: WebhookSender, receiver: Receiver
+) -> None:
+    receiver.script = [503]
+    receiver.retry_after = "2"
+    checkout = Checkout(payment_reference="pay_retryafter1", amount_minor=100, currency="EUR")
+
+    result = sender.payment_send(payment_event_body(checkout, outcome="succeeded"))
+
+    assert result.answers == ("503", "202")
 
 
 def test_client_errors_are_not_retried(sender: WebhookSender, receiver: Receiver) -> None:

@@ -31,6 +31,17 @@ class DeliveryResult:
 
 
 NO_ANSWER = "no answer"
+# A receiver that cannot take a delivery now must say when to come back (RFC 9110 §10.2.3).
+UNAVAILABLE_WITHOUT_RETRY_AFTER = "503 without Retry-After"
+
+
+def answer_label(response: httpx.Response) -> str:
+    """What one attempt got, as the burst's report counts it: the status code, with a 503
+    that does not say when to try again set apart."""
+    if response.status_code == 503 and "retry-after" not in response.headers:
+        return UNAVAILABLE_WITHOUT_RETRY_AFTER
+    return str(response.status_code)
+
 
 HeadersForAttempt = Callable[[], dict[str, str]]
 
@@ -55,7 +66,7 @@ def webhook_deliver(
                 url, content=body, headers={"Content-Type": "application/json", **headers()}
             )
             status_code = response.status_code
-            answers.append(str(status_code))
+            answers.append(answer_label(response))
             if status_code < 500:
                 return DeliveryResult(
                     status_code,

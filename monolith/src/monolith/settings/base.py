@@ -183,7 +183,7 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@tessera.
 SESSION_COOKIE_HTTPONLY = True
 # Sessions read from the shared cache, written through to the database: a signed-in page saves
 # a query, and a flushed cache loses no session.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "monolith.core.sessions"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
