@@ -7,8 +7,9 @@ nothing listens on, or PostgreSQL ends it from another session, as while Postgre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -54,7 +55,9 @@ def connection_dropped_on_session_save() -> Iterator[None]:
     """PostgreSQL drops this process's connection (pg_terminate_backend from a second
     connection, as a restart does) just as the session middleware writes the session."""
 
-    def drop_before_session_update(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def drop_before_session_update(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
         if sql.startswith('UPDATE "django_session"'):
             with other_session() as other:
                 other.execute(
