@@ -25,6 +25,8 @@ from package_lambda import (
 )
 
 PROCESSING_DIR = REPO_ROOT / "services" / "processing"
+# The job kinds: the API checks requests with them (the kinds themselves run in the workers).
+JOBS_DIR = REPO_ROOT / "jobs"
 # Lambda refuses a directly uploaded zip over 50 MB (larger needs slim_handler and S3).
 SIZE_LIMIT_BYTES = 50 * 1024 * 1024
 # The database driver and S3 media; the wheel's own extras cannot be named by path.
@@ -42,7 +44,7 @@ def processing_zip_build(
     """Build the processing API's zip for ``stage``; ``zappa_settings`` replaces the file's
     (the benchmark builds an untrimmed variant with it)."""
     return zappa_zip_build(
-        sources=[CONTRACT_DIR, PROCESSING_DIR],
+        sources=[CONTRACT_DIR, JOBS_DIR, PROCESSING_DIR],
         requirements=REQUIREMENTS,
         zappa_settings=zappa_settings or processing_zappa_settings(),
         stage=stage,

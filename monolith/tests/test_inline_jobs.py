@@ -77,6 +77,25 @@ def test_a_job_whose_results_cannot_be_stored_backs_off_then_is_dead_lettered(
     assert (media_root / location).read_bytes().startswith(b"%PDF-")
 
 
+def test_a_row_whose_worker_died_in_its_last_attempt_is_dead_lettered_without_running_again(
+    inline, media_root, product, shopper
+):
+    job = paid_order_invoice_job(product, shopper)
+    # Three claims whose runs never ended (the worker was killed mid-job, the lease passed).
+    ProcessingJob.objects.filter(pk=job.pk).update(submit_attempts=3)
+
+    assert processing_job_submit(processing_job_id=job.pk) is None
+
+    job.refresh_from_db()
+    assert (job.status, job.submit_attempts, job.processing_attempts) == (
+        ProcessingJobStatus.FAILED,
+        3,
+        3,
+    )
+    assert job.last_error == "attempts_exhausted: The job did not finish in 3 attempts."
+    assert not (media_root / "results").exists()
+
+
 def test_a_row_another_relay_already_claimed_is_not_run_twice(inline, product, shopper):
     job = paid_order_invoice_job(product, shopper)
     stale = ProcessingJob.objects.get(pk=job.pk)  # what a second, slower relay had read

@@ -18,7 +18,7 @@ from monolith.catalog.models import ProductImage
 from monolith.jobs.models import ProcessingJob, ProcessingJobStatus, SalesReportRequest
 from monolith.jobs.outbox import processing_job_retry
 from monolith.jobs.relay import processing_job_submit, processing_jobs_sweep
-from monolith.jobs.relay_rows import processing_retry_delay
+from monolith.jobs.service_placement import processing_retry_delay
 from monolith.orders.services import order_mark_paid
 
 from .factories import make_order

@@ -15,11 +15,11 @@ import pyvips
 from django.core.files.storage import default_storage
 from fpdf import FPDF  # noqa: F401  (the library under test must import)
 from PIL import Image
-from processing.jobs.kinds.storage import result_save
 from processing.jobs.models import Job
 from processing.jobs.services import job_attempt_run, job_create
 from tessera_contract.models.codec import payload_decode
 from tessera_contract.models.jobs import JobCreateRequest
+from tessera_jobs.storage import result_save
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -254,6 +254,7 @@ def test_a_result_is_readable_by_other_users_whatever_the_umask(settings, tmp_pa
     previous = os.umask(0o077)  # a strict operator's umask: would make 0600 files, 0700 folders
     try:
         result = result_save(
+            default_storage,
             job_id=uuid.uuid4(),
             name="w320.webp",
             content=io.BytesIO(b"RIFF"),

@@ -1,10 +1,11 @@
-"""The ``inline`` placement: processing's job kinds run in the monolith's own worker.
+"""The ``inline`` placement: the job kinds run in the monolith's own worker.
 
 No HTTP and no second database: the relay's submission task runs the kind (the very
-functions the processing workers run, `processing.jobs.kinds`) here, then records the result
-through `results.job_result_record`, the service function the signed callback calls. Whatever
-happens after a result (renditions on the product, the invoice link) is therefore the same
-code in both placements.
+functions the processing workers run, the `tessera_jobs` package) here, with this project's
+storage and limits, and follows the same attempt policy (`tessera_jobs.attempts`: retries
+with backoff, dead letter). It then records the result through `results.job_result_record`,
+the service function the signed callback calls. Whatever happens after a result (renditions
+on the product, the invoice link) is therefore the same code in both placements.
 
 What the processing service adds and this placement does not: its own queues per kind (a
 flood of renditions shares this worker with the webhook inbox), cancellation while a job
@@ -14,25 +15,31 @@ pyvips and fpdf2 cost memory a worker in the ``service`` placement never needs.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import msgspec
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from tessera_contract.models.codec import payload_decode
 from tessera_contract.models.jobs import JobCreateRequest, JobResult
+from tessera_jobs.attempts import (
+    AttemptOutcome,
+    JobRetryPolicy,
+    job_attempt_perform,
+    job_attempts_exhausted,
+)
+from tessera_jobs.base import JobLimits, JobRun
+from tessera_jobs.request_checks import JobRequestUnsupportedError, job_request_check
 
 from .models import ProcessingJob, ProcessingJobStatus
 from .outbox import request_decode
-from .relay_rows import row_backoff, row_failed, row_submitted
 from .results import job_result_record
-
-logger = logging.getLogger(__name__)
+from .submission_outcomes import row_backoff, row_failed, row_submitted
 
 # A job's id is derived from its Idempotency-Key: the same row run twice (its worker died
 # after the work) is the same job, with the same results/<job id>/ folder.
@@ -43,19 +50,27 @@ def _no_cancellation(progress: int) -> None:
     """Inline jobs report no progress and cannot be cancelled while they run."""
 
 
+def _retry_policy() -> JobRetryPolicy:
+    # The same variables, and so the same policy, as the processing service's jobs.
+    return JobRetryPolicy(
+        max_attempts=settings.PROCESSING_JOB_MAX_ATTEMPTS,
+        backoff_base_seconds=settings.PROCESSING_RETRY_BACKOFF_SECONDS,
+    )
+
+
 def _result(
-    job: ProcessingJob, *, job_id: uuid.UUID, attempts: int, status: str, **outcome: Any
+    job: ProcessingJob, *, job_id: uuid.UUID, attempts: int, outcome: AttemptOutcome
 ) -> JobResult:
     """The JobResult processing would have posted, checked against the contract."""
-    document = {
+    document: dict[str, Any] = {
         "job_id": str(job_id),
         "kind": job.kind,
-        "status": status,
+        "status": outcome.status,
         "subject": {"type": job.subject_type, "reference": job.subject_reference},
         "attempts": attempts,
         "finished_at": timezone.now().isoformat(),
-        "result_locations": outcome.get("result_locations", []),
-        "error": outcome.get("error"),
+        "result_locations": outcome.result_locations,
+        "error": outcome.error,
     }
     return payload_decode(msgspec.json.encode(document), JobResult)
 
@@ -76,68 +91,50 @@ def _claim(job: ProcessingJob) -> bool:
 
 
 class InlineJobPlacement:
-    """Run the job here; a failure another attempt may cure backs off like an unreachable
-    service, up to PROCESSING_JOB_MAX_ATTEMPTS, after which the job is dead-lettered."""
+    """Run the job here, under the job kinds' attempt policy: a failure another attempt may
+    cure backs off (PROCESSING_RETRY_BACKOFF_SECONDS, doubling) up to
+    PROCESSING_JOB_MAX_ATTEMPTS, after which the job is dead-lettered."""
 
     def job_submit(self, job: ProcessingJob) -> float | None:
-        # Imported with the first inline job: libvips and fpdf2 (see the module's docstring).
-        from processing.jobs.errors import JobWorkError
-        from processing.jobs.kinds.registry import handler_for
-        from processing.jobs.kinds.requests import JobRequestUnsupportedError, job_request_check
-
+        policy = _retry_policy()
+        job_id = uuid.uuid5(JOB_ID_NAMESPACE, job.idempotency_key)
+        # Attempts used up by runs that never ended (their worker died): dead-lettered
+        # without a claim, so the result says how many attempts ran.
+        exhausted = job_attempts_exhausted(attempts_used=job.submit_attempts, policy=policy)
+        if exhausted is not None:
+            self._record(
+                job, _result(job, job_id=job_id, attempts=job.submit_attempts, outcome=exhausted)
+            )
+            return None
         if not _claim(job):
             return None
         request: JobCreateRequest = request_decode(job)
-        job_id = uuid.uuid5(JOB_ID_NAMESPACE, job.idempotency_key)
-        attempts = job.submit_attempts
         try:
             job_request_check(request=request)
-            locations = handler_for(job.kind)(
-                msgspec.to_builtins(request.input), _no_cancellation, job_id
-            )
         except JobRequestUnsupportedError as error:
             details = "; ".join(f"{item['pointer']}: {item['detail']}" for item in error.errors)
             row_failed(job, error=f"{error} — {details}", counted=True)
             return None
-        except JobWorkError as error:
-            failure = {"code": error.code, "message": str(error)[:1000]}
-            if error.retryable:
-                return self._retry_or_dead_letter(job, job_id=job_id, failure=failure)
-            result = _result(
-                job,
-                job_id=job_id,
-                attempts=attempts,
-                status="failed",
-                error={**failure, "retryable": False},
-            )
-        except Exception as error:  # includes SoftTimeLimitExceeded: unknown failures may pass
-            logger.exception("inline job %s (row %s) attempt %s failed", job_id, job.pk, attempts)
-            failure = {"code": "processing_crashed", "message": type(error).__name__}
-            return self._retry_or_dead_letter(job, job_id=job_id, failure=failure)
-        else:
-            result = _result(
-                job,
-                job_id=job_id,
-                attempts=attempts,
-                status="succeeded",
-                result_locations=locations,
-            )
-        self._record(job, result)
-        return None
-
-    def _retry_or_dead_letter(
-        self, job: ProcessingJob, *, job_id: uuid.UUID, failure: dict[str, Any]
-    ) -> float | None:
-        if job.submit_attempts < settings.PROCESSING_JOB_MAX_ATTEMPTS:
-            return row_backoff(job, error=f"{failure['code']}: {failure['message']}", counted=True)
-        result = _result(
-            job,
+        run = JobRun(
             job_id=job_id,
-            attempts=job.submit_attempts,
-            status="dead_lettered",
-            error={**failure, "retryable": True},
+            checkpoint=_no_cancellation,
+            storage=default_storage,
+            limits=JobLimits(image_max_pixels=settings.PROCESSING_IMAGE_MAX_PIXELS),
         )
-        self._record(job, result)
+        outcome = job_attempt_perform(
+            kind=job.kind,
+            payload=msgspec.to_builtins(request.input),
+            run=run,
+            attempt=job.submit_attempts,
+            policy=policy,
+        )
+        if outcome.status == "retry":
+            return row_backoff(
+                job, error=outcome.error_summary(), delay=outcome.retry_in_seconds, counted=True
+            )
+        self._record(
+            job, _result(job, job_id=job_id, attempts=job.submit_attempts, outcome=outcome)
+        )
         return None
 
     def _record(self, job: ProcessingJob, result: JobResult) -> None:

@@ -8,7 +8,9 @@ The result comes back later, on the signed callback (views.py → results.job_re
 from __future__ import annotations
 
 import logging
+import random
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from tessera_contract.client import (
@@ -20,10 +22,20 @@ from tessera_contract.client import (
 from .client import ProcessingNotConfiguredError, processing_client
 from .models import JobResultReceipt, ProcessingJob
 from .outbox import request_decode
-from .relay_rows import row_backoff, row_failed, row_submitted
 from .results import TERMINAL_STATUSES, outcome_apply, receipt_apply
+from .submission_outcomes import row_backoff, row_failed, row_submitted
 
 logger = logging.getLogger(__name__)
+
+
+def processing_retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
+    """Seconds before submission attempt ``attempts + 1``: doubling, capped, with jitter,
+    and never sooner than the service's own Retry-After."""
+    base = settings.PROCESSING_JOBS_RETRY_BASE_SECONDS
+    ceiling = min(settings.PROCESSING_JOBS_RETRY_MAX_SECONDS, base * 2 ** max(attempts - 1, 0))
+    # Half fixed, half random: rows failed in the same outage do not all retry in step.
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not security
+    return max(delay, retry_after or 0.0)
 
 
 def _problem_text(error: ProblemResponseError) -> str:
@@ -52,9 +64,10 @@ class ServiceJobPlacement:
                 request_decode(job), idempotency_key=job.idempotency_key
             )
         except (ServiceUnavailableError, ProcessingNotConfiguredError) as error:
-            return row_backoff(
-                job, error=str(error), retry_after=getattr(error, "retry_after", None)
+            delay = processing_retry_delay(
+                attempts=job.submit_attempts + 1, retry_after=getattr(error, "retry_after", None)
             )
+            return row_backoff(job, error=str(error), delay=delay)
         except (ProblemResponseError, UnexpectedResponseError) as error:
             text = _problem_text(error) if isinstance(error, ProblemResponseError) else str(error)
             logger.error("processing refused job %s: %s", job.pk, text)

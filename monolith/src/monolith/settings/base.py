@@ -323,10 +323,12 @@ CARRIER_API_TIMEOUT_SECONDS = env.float("CARRIER_API_TIMEOUT_SECONDS", default=3
 # separate ``function``s or ``inline`` in this project's web process at /webhooks/….
 PROCESSING_PLACEMENT = env.str("PROCESSING_PLACEMENT", default="service")
 WEBHOOK_RECEIVERS_PLACEMENT = env.str("WEBHOOK_RECEIVERS_PLACEMENT", default="function")
-# Inline jobs: how often a job is tried before it is dead-lettered (the processing service
-# reads the same variable), the largest image the renditions open, and how long a running
-# job holds its row (beyond CELERY_TASK_TIME_LIMIT, so only a dead worker's row is run again).
+# Inline jobs, read from the variables the processing service reads for its own: how often a
+# job is tried before it is dead-lettered, the first wait between attempts (doubled on each),
+# the largest image the renditions open; and how long a running job holds its row (beyond
+# CELERY_TASK_TIME_LIMIT, so only a dead worker's row is run again).
 PROCESSING_JOB_MAX_ATTEMPTS = env.int("PROCESSING_JOB_MAX_ATTEMPTS", default=3)
+PROCESSING_RETRY_BACKOFF_SECONDS = env.float("PROCESSING_RETRY_BACKOFF_SECONDS", default=2.0)
 PROCESSING_IMAGE_MAX_PIXELS = env.int("PROCESSING_IMAGE_MAX_PIXELS", default=40_000_000)
 PROCESSING_INLINE_LEASE_SECONDS = env.float("PROCESSING_INLINE_LEASE_SECONDS", default=180.0)
 # Inline receivers verify with the secrets the functions read under the same names.

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import msgspec
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from tessera_contract.client.job_results import JobResultCallbackClient
@@ -27,10 +28,16 @@ from tessera_contract.models.jobs import (
 )
 from tessera_contract.signing.standard_webhooks import StandardWebhookSigner
 from tessera_contract.telemetry import trace_context_current
+from tessera_jobs.attempts import (
+    AttemptOutcome,
+    JobRetryPolicy,
+    job_attempt_perform,
+    job_attempts_exhausted,
+)
+from tessera_jobs.base import Checkpoint, JobLimits, JobRun
+from tessera_jobs.errors import JobCancelledError
+from tessera_jobs.request_checks import job_request_check
 
-from processing.jobs.errors import JobCancelledError, JobWorkError
-from processing.jobs.kinds.base import Checkpoint
-from processing.jobs.kinds.requests import job_request_check
 from processing.jobs.models import TERMINAL_STATUSES, Job, JobStatus, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -292,14 +299,11 @@ def _job_start(*, job_id: uuid.UUID, attempt: int | None, redelivered: bool) -> 
         if job.status == JobStatus.QUEUED and attempt is not None and attempt != job.attempts + 1:
             logger.info("job %s: a copy of attempt %s's message, dropped", job_id, attempt)
             return None
-        if job.attempts >= job.max_attempts:
+        exhausted = job_attempts_exhausted(attempts_used=job.attempts, policy=_retry_policy(job))
+        if exhausted is not None:
             job.status = JobStatus.DEAD_LETTERED
             job.finished_at = timezone.now()
-            job.error = job.error or {
-                "code": "attempts_exhausted",
-                "message": f"The job did not finish in {job.max_attempts} attempts.",
-                "retryable": False,
-            }
+            job.error = job.error or exhausted.error
             job.save()
             job_result_deliver_on_commit(job=job)
             return None
@@ -331,64 +335,59 @@ def _job_finish(*, job_id: uuid.UUID, **fields: Any) -> None:
         job_result_deliver_on_commit(job=job)
 
 
+def _retry_policy(job: Job) -> JobRetryPolicy:
+    # A replayed job's max_attempts grew by PROCESSING_JOB_MAX_ATTEMPTS (job_replay).
+    return JobRetryPolicy(
+        max_attempts=job.max_attempts,
+        backoff_base_seconds=settings.PROCESSING_RETRY_BACKOFF_SECONDS,
+    )
+
+
 def job_attempt_run(
     *, job_id: uuid.UUID, attempt: int | None = None, redelivered: bool = False
 ) -> None:
     """Run one attempt of a job: the whole life of a worker's delivery.
 
     ``attempt`` is the message's (asyncapi jobQueued.attempt), ``redelivered`` the broker's
-    flag for a message whose earlier delivery was never acknowledged. A retry is a new
-    message queued with a backoff; the attempt is counted before the work, so a worker that
-    dies mid-job has used it up and a poison job ends dead-lettered.
+    flag for a message whose earlier delivery was never acknowledged. The attempt's outcome
+    is the job kinds' own policy (`tessera_jobs.attempts`); a retry is a new message queued
+    with its backoff. The attempt is counted before the work, so a worker that dies mid-job
+    has used it up and a poison job ends dead-lettered.
     """
     job = _job_start(job_id=job_id, attempt=attempt, redelivered=redelivered)
     if job is None:
         return
-    try:
-        # Imported here, inside the attempt: the first import in a pool child (libvips, fpdf)
-        # can take a second, and a soft time limit hit during it must count as the attempt's.
-        from processing.jobs.kinds.registry import handler_for
-
-        locations = handler_for(job.kind)(job.input, _checkpoint_for(job.id), job.id)
-    except JobCancelledError:
-        _job_finish(job_id=job.id, status=JobStatus.CANCELLED)
-        return
-    except JobWorkError as error:
-        failure = {"code": error.code, "message": str(error)[:1000], "retryable": error.retryable}
-        if error.retryable:
-            _job_retry_or_dead_letter(job=job, error=failure)
-            return
-        _job_finish(job_id=job.id, status=JobStatus.FAILED, error=failure)
-        return
-    except Exception as error:  # includes SoftTimeLimitExceeded: unknown failures may pass
-        logger.exception("job %s attempt %s failed", job.id, job.attempts)
-        failure = {"code": "processing_crashed", "message": type(error).__name__, "retryable": True}
-        _job_retry_or_dead_letter(job=job, error=failure)
-        return
-    _job_finish(
+    run = JobRun(
         job_id=job.id,
-        status=JobStatus.SUCCEEDED,
-        progress=100,
-        result_locations=locations,
-        error=None,
+        checkpoint=_checkpoint_for(job.id),
+        storage=default_storage,
+        limits=JobLimits(image_max_pixels=settings.PROCESSING_IMAGE_MAX_PIXELS),
     )
+    outcome = job_attempt_perform(
+        kind=job.kind, payload=job.input, run=run, attempt=job.attempts, policy=_retry_policy(job)
+    )
+    if outcome.status == "retry":
+        _job_retry(job=job, outcome=outcome)
+    elif outcome.status == "succeeded":
+        _job_finish(
+            job_id=job.id,
+            status=JobStatus.SUCCEEDED,
+            progress=100,
+            result_locations=outcome.result_locations,
+            error=None,
+        )
+    elif outcome.status == "cancelled":
+        _job_finish(job_id=job.id, status=JobStatus.CANCELLED)
+    else:  # failed or dead-lettered, with why
+        _job_finish(job_id=job.id, status=JobStatus(outcome.status), error=outcome.error)
 
 
-def _job_retry_or_dead_letter(*, job: Job, error: dict[str, Any]) -> None:
-    if job.attempts >= job.max_attempts:
-        _job_finish(job_id=job.id, status=JobStatus.DEAD_LETTERED, error=error)
-        return
+def _job_retry(*, job: Job, outcome: AttemptOutcome) -> None:
     with transaction.atomic():
         Job.objects.filter(id=job.id).update(
-            status=JobStatus.QUEUED, error=error, updated_at=timezone.now()
+            status=JobStatus.QUEUED, error=outcome.error, updated_at=timezone.now()
         )
-        job_enqueue_on_commit(job=job, countdown=_backoff_seconds(job.attempts))
-    return
-
-
-def _backoff_seconds(attempts: int) -> float:
-    # Exponential: 1x, 2x, 4x the base between attempts.
-    return float(settings.PROCESSING_RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1))
+        job_enqueue_on_commit(job=job, countdown=outcome.retry_in_seconds)
 
 
 def job_replay(*, job: Job) -> Job:

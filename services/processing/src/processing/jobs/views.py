@@ -13,8 +13,8 @@ from tessera_contract.json_limits import json_media_type_accepted
 from tessera_contract.models.codec import InvalidPayloadError, PayloadError, payload_encode
 from tessera_contract.problems import ProblemType
 from tessera_contract.problems.drf import ApiProblem
+from tessera_jobs.request_checks import JobRequestUnsupportedError
 
-from processing.jobs.kinds.requests import JobRequestUnsupportedError
 from processing.jobs.models import Job, JobStatus
 from processing.jobs.selectors import job_get
 from processing.jobs.services import (

@@ -8,22 +8,19 @@ and written one at a time, so a million orders take no more memory than ten.
 import csv
 import io
 import tempfile
-import uuid
 from datetime import date, datetime
 from typing import Any
 
-from processing.jobs.errors import JobInputInvalidError
-from processing.jobs.kinds.base import Checkpoint
-from processing.jobs.kinds.storage import result_save, source_open
+from tessera_jobs.base import JobRun
+from tessera_jobs.errors import JobInputInvalidError
+from tessera_jobs.storage import result_save, source_open
 
 REPORT_COLUMNS = ["order_number", "placed_at", "currency", "total_minor"]
 REQUIRED_COLUMNS = frozenset(REPORT_COLUMNS)
 CHECKPOINT_EVERY_ROWS = 50_000
 
 
-def sales_report_write(
-    payload: dict[str, Any], checkpoint: Checkpoint, job_id: uuid.UUID
-) -> list[dict[str, Any]]:
+def sales_report_write(payload: dict[str, Any], run: JobRun) -> list[dict[str, Any]]:
     """Write the orders placed in [date_from, date_to] in the report's currency, then a total."""
     if "csv" not in payload["formats"]:
         raise JobInputInvalidError("Only the csv format is produced.", code="format_unsupported")
@@ -36,7 +33,7 @@ def sales_report_write(
     orders = 0
     # Spooled to disk past 1 MiB: the report itself is never held in memory either.
     with (
-        source_open(payload["source_location"]) as raw,
+        source_open(run.storage, payload["source_location"]) as raw,
         tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spooled,
     ):
         rows = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
@@ -61,11 +58,13 @@ def sales_report_write(
                 total_minor += amount
                 orders += 1
             if number % CHECKPOINT_EVERY_ROWS == 0:
-                checkpoint(50)
+                run.checkpoint(50)
         writer.writerow(["TOTAL", f"{orders} orders", currency, total_minor])
         text.flush()
         spooled.seek(0)
         name = f"sales-{date_from:%Y%m%d}-{date_to:%Y%m%d}.csv"
-        location = result_save(job_id=job_id, name=name, content=spooled, media_type="text/csv")
+        location = result_save(
+            run.storage, job_id=run.job_id, name=name, content=spooled, media_type="text/csv"
+        )
         text.detach()
     return [location]

@@ -1,7 +1,7 @@
 """What the job kinds refuse before any work starts, whoever runs them.
 
-Framework-free on purpose: the processing API calls it at job creation (a 422), and the
-monolith's inline placement calls it before it runs a kind in its own worker.
+The processing API calls it at job creation (a 422), and the monolith's inline placement
+before it runs a kind in its own worker.
 """
 
 from __future__ import annotations

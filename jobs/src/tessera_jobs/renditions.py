@@ -3,16 +3,14 @@ metadata stripped, in sRGB, plus the dominant colour as a placeholder."""
 
 import io
 import json
-import uuid
 from collections import Counter
 from typing import Any
 
 import pyvips
-from django.conf import settings
 
-from processing.jobs.errors import JobInputInvalidError
-from processing.jobs.kinds.base import Checkpoint
-from processing.jobs.kinds.storage import result_save, source_open
+from tessera_jobs.base import JobRun
+from tessera_jobs.errors import JobInputInvalidError
+from tessera_jobs.storage import result_save, source_open
 
 # Bytes in, so that a truncated or corrupt upload is refused before any rendition exists.
 SOURCE_MAX_BYTES = 50 * 1024 * 1024
@@ -27,8 +25,8 @@ _SAVE_OPTIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def _source_read(location: str) -> bytes:
-    with source_open(location) as source:
+def _source_read(run: JobRun, location: str) -> bytes:
+    with source_open(run.storage, location) as source:
         data = source.read(SOURCE_MAX_BYTES + 1)
     if len(data) > SOURCE_MAX_BYTES:
         raise JobInputInvalidError(
@@ -37,8 +35,9 @@ def _source_read(location: str) -> bytes:
     return data
 
 
-def image_header_check(data: bytes) -> pyvips.Image:
-    """Open ``data`` lazily (header only) and refuse non-images and decompression bombs."""
+def image_header_check(data: bytes, *, max_pixels: int) -> pyvips.Image:
+    """Open ``data`` lazily (header only) and refuse non-images and images of more than
+    ``max_pixels`` pixels (decompression bombs)."""
     try:
         image = pyvips.Image.new_from_buffer(data, "", access="sequential", fail_on="truncated")
     except pyvips.Error:
@@ -46,10 +45,9 @@ def image_header_check(data: bytes) -> pyvips.Image:
             "The file is not an image libvips can read.", code="not_an_image"
         ) from None
     pixels = image.width * image.height
-    if pixels > settings.PROCESSING_IMAGE_MAX_PIXELS:
+    if pixels > max_pixels:
         raise JobInputInvalidError(
-            f"The image has {pixels} pixels, more than the limit of "
-            f"{settings.PROCESSING_IMAGE_MAX_PIXELS}.",
+            f"The image has {pixels} pixels, more than the limit of {max_pixels}.",
             code="image_too_large",
         )
     return image
@@ -112,12 +110,10 @@ def image_dominant_colour(rendition: pyvips.Image) -> str:
     return f"#{red * 17:02x}{green * 17:02x}{blue * 17:02x}"
 
 
-def image_renditions_make(
-    payload: dict[str, Any], checkpoint: Checkpoint, job_id: uuid.UUID
-) -> list[dict[str, Any]]:
+def image_renditions_make(payload: dict[str, Any], run: JobRun) -> list[dict[str, Any]]:
     """Make every (width, format) rendition of the source and its placeholder."""
-    data = _source_read(payload["source_location"])
-    source = image_header_check(data)
+    data = _source_read(run, payload["source_location"])
+    source = image_header_check(data, max_pixels=run.limits.image_max_pixels)
     widths = sorted(set(payload["widths"]))
     formats = list(dict.fromkeys(payload["formats"]))
     results: list[dict[str, Any]] = []
@@ -144,7 +140,8 @@ def image_renditions_make(
             encoded = image.write_to_buffer(suffix, **options)
             results.append(
                 result_save(
-                    job_id=job_id,
+                    run.storage,
+                    job_id=run.job_id,
                     name=f"w{rendition.width}{suffix}",
                     content=io.BytesIO(encoded),
                     media_type=media_type,
@@ -154,7 +151,7 @@ def image_renditions_make(
             )
         # One progress write (and cancel check) per width rather than per file: a database
         # round trip each, on the job's critical path.
-        checkpoint(int(100 * len(results) / steps))
+        run.checkpoint(int(100 * len(results) / steps))
     placeholder = json.dumps(
         {
             "dominant_colour": dominant_colour,
@@ -164,7 +161,8 @@ def image_renditions_make(
     )
     results.append(
         result_save(
-            job_id=job_id,
+            run.storage,
+            job_id=run.job_id,
             name="placeholder.json",
             content=io.BytesIO(placeholder.encode()),
             media_type="application/json",

@@ -1,9 +1,9 @@
 """The job kinds by name; imported only where a job runs (it loads pyvips and fpdf2)."""
 
-from processing.jobs.kinds.base import JobHandler
-from processing.jobs.kinds.invoices import invoice_pdf_render
-from processing.jobs.kinds.renditions import image_renditions_make
-from processing.jobs.kinds.reports import sales_report_write
+from tessera_jobs.base import JobHandler
+from tessera_jobs.invoices import invoice_pdf_render
+from tessera_jobs.renditions import image_renditions_make
+from tessera_jobs.reports import sales_report_write
 
 HANDLERS: dict[str, JobHandler] = {
     "image_renditions": image_renditions_make,

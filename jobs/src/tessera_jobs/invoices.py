@@ -1,15 +1,14 @@
 """A one-page PDF invoice with fpdf2 (pure Python, small, maintained)."""
 
 import io
-import uuid
 from datetime import datetime
 from typing import Any
 
 from fpdf import FPDF
 
-from processing.jobs.errors import JobInputInvalidError
-from processing.jobs.kinds.base import Checkpoint
-from processing.jobs.kinds.storage import result_save
+from tessera_jobs.base import JobRun
+from tessera_jobs.errors import JobInputInvalidError
+from tessera_jobs.storage import result_save
 
 
 def _money(amount_minor: int, currency: str) -> str:
@@ -21,9 +20,7 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def invoice_pdf_render(
-    payload: dict[str, Any], checkpoint: Checkpoint, job_id: uuid.UUID
-) -> list[dict[str, Any]]:
+def invoice_pdf_render(payload: dict[str, Any], run: JobRun) -> list[dict[str, Any]]:
     """Render the invoice: addresses, order reference, lines, subtotal, shipping, tax, total."""
     currency = payload["currency"]
     customer = payload["customer"]
@@ -75,7 +72,7 @@ def invoice_pdf_render(
             new_x="LMARGIN",
             new_y="NEXT",
         )
-    checkpoint(60)
+    run.checkpoint(60)
     pdf.ln(4)
     for label, key in (
         ("Subtotal", "subtotal_minor"),
@@ -91,7 +88,8 @@ def invoice_pdf_render(
     document = bytes(pdf.output())
     return [
         result_save(
-            job_id=job_id,
+            run.storage,
+            job_id=run.job_id,
             name=f"invoice-{payload['order_number']}.pdf",
             content=io.BytesIO(document),
             media_type="application/pdf",
