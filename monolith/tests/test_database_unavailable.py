@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 from django.test import Client
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE
 from tessera_testsupport import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

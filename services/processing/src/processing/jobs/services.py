@@ -26,7 +26,7 @@ from tessera_contract.models.jobs import (
     JobResult,
 )
 from tessera_contract.signing.standard_webhooks import StandardWebhookSigner
-from tessera_contract.telemetry import trace_context_current
+from tessera_runtime.telemetry.tracing import trace_context_current
 
 from processing.jobs.errors import JobCancelledError, JobWorkError
 from processing.jobs.kinds.base import Checkpoint
