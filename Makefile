@@ -16,23 +16,23 @@ TESSERA_RUN_ID := $(shell od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
 endif
 export TESSERA_RUN_ID
 
-.PHONY: help install run test lint lint-imports typecheck test-contract test-jobs test-processing test-functions test-sandbox test-run \
+.PHONY: help install run test lint lint-imports typecheck test-contract test-runtime test-jobs test-processing test-functions test-sandbox test-run \
 	functions-package processing-lambda-package functions-cloud-source contract-compat contract test-sqlite test-postgres browser-deps bench lock seed clean \
 	test-compose test-k8s test-k8s-play distributed test-containers test-faults container-engine headless-deps test-headless
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml contract/pyproject.toml jobs/pyproject.toml \
-		services/processing/pyproject.toml functions/webhooks/pyproject.toml \
-		infra/sandbox/pyproject.toml testsupport/pyproject.toml
+$(STAMP): requirements.lock pyproject.toml monolith/pyproject.toml contract/pyproject.toml \
+		runtime/pyproject.toml jobs/pyproject.toml services/processing/pyproject.toml \
+		functions/webhooks/pyproject.toml infra/sandbox/pyproject.toml testsupport/pyproject.toml
 	@echo "==> Creating $(VENV) and installing the locked dependencies"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
 	@$(UV) pip install --quiet --python $(BIN)/python --no-deps \
-		-e ./monolith -e ./contract -e ./jobs -e ./services/processing -e ./functions/webhooks \
-		-e ./infra/sandbox -e ./testsupport
+		-e ./monolith -e ./contract -e ./runtime -e ./jobs -e ./services/processing \
+		-e ./functions/webhooks -e ./infra/sandbox -e ./testsupport
 	@touch $@
 
 install: $(STAMP)  ## Create .venv with the locked dependencies
@@ -61,13 +61,13 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-lint-imports: install  ## Part boundaries (.importlinter): no cycles, jobs import no domain app, the monolith never imports processing
+lint-imports: install  ## Import boundaries (.importlinter): no cycles, jobs import no domain app, the monolith never imports processing, the contract imports no runtime
 	$(BIN)/lint-imports
 
 typecheck: install  ## mypy over every component
-	$(BIN)/mypy monolith/src monolith/tests contract/src contract/tests contract/tools jobs/src jobs/tests \
-		functions/webhooks/src functions/scripts infra/sandbox/src testsupport/src bench scripts \
-		infra/tests infra/docker
+	$(BIN)/mypy monolith/src monolith/tests contract/src contract/tests contract/tools \
+		runtime/src runtime/tests jobs/src jobs/tests functions/webhooks/src functions/scripts \
+		infra/sandbox/src testsupport/src bench scripts infra/tests infra/docker
 	@# The processing service is its own Django project: its settings, its mypy section.
 	cd services/processing && ../../$(BIN)/mypy src
 
@@ -81,6 +81,9 @@ test-contract: install  ## The contract: documents, models, signing, client (no 
 	@echo "==> Contract suite"
 	@$(BIN)/pytest -p no:cacheprovider contract/tests
 
+test-runtime: install  ## The shared runtime: telemetry, brokers, health and problem answers (no Django project)
+	@echo "==> Runtime suite"
+	@$(BIN)/pytest -p no:cacheprovider runtime/tests
 test-jobs: install  ## The job kinds and their attempt policy, with no Django project (tessera_jobs)
 	@echo "==> Job kinds suite"
 	@$(BIN)/pytest -p no:cacheprovider jobs/tests
@@ -108,10 +111,10 @@ processing-lambda-package: install  ## The processing jobs API as a Django Lambd
 
 contract-compat: install  ## Fail on a breaking contract change without a new major version
 	@echo "==> Contract compatibility: working tree against HEAD"
-	@$(BIN)/python -m tessera_contract.compat --against HEAD
+	@$(BIN)/python -m tessera_contract.breaking_changes --against HEAD
 	@if git rev-parse -q --verify HEAD~1 >/dev/null; then \
 		echo "==> Contract compatibility: HEAD against the previous commit"; \
-		$(BIN)/python -m tessera_contract.compat --against HEAD~1 --current HEAD; \
+		$(BIN)/python -m tessera_contract.breaking_changes --against HEAD~1 --current HEAD; \
 	else echo "==> Contract compatibility: no previous commit to compare with"; fi
 
 contract: install  ## Rewrite the storefront section of contract/openapi.yaml from the monolith's API
@@ -168,7 +171,7 @@ test-k8s-play: install  ## The dev overlay played on podman (installed when miss
 	@echo "==> Kubernetes dev overlay played with podman kube play (the shop on 9080, the functions on 9002)"
 	@$(BIN)/pytest -p no:cacheprovider infra/tests/test_kubernetes_play.py
 
-test: lint lint-imports typecheck contract-compat test-contract test-jobs test-processing test-functions test-sandbox \
+test: lint lint-imports typecheck contract-compat test-contract test-runtime test-jobs test-processing test-functions test-sandbox \
 	test-headless test-sqlite test-postgres test-compose test-k8s test-run test-containers test-k8s-play  ## Lint, types, contract checks, and every suite
 
 bench: install  ## Run the benchmarks and write docs/benchmarks/

@@ -98,7 +98,7 @@ urlpatterns = [path("healthz", healthz)]
 # it needs (sessions, messages, their middleware). Bench-only: the shipped settings keep them.
 API_ONLY_SETTINGS = '''"""The processing API without admin, sessions and messages (bench only)."""
 from django.urls import path, re_path
-from tessera_contract.problems.django import api_not_found
+from tessera_runtime.problems.django import api_not_found
 
 from processing.settings.production import *  # noqa: F403
 
@@ -110,7 +110,13 @@ ROOT_URLCONF = __name__
 
 
 def _urls():
-    from processing.jobs import health, views
+    from importlib.metadata import version
+    from tessera_runtime.health.django import health_views
+    from processing.jobs import views
+    from processing.jobs.readiness import CHECKS
+    health = health_views(
+        component="processing", version=version("tessera-processing"), checks=CHECKS
+    )
     return [
         path("api/v1/jobs", views.JobCollectionView.as_view()),
         path("api/v1/jobs/<str:job_id>", views.JobDetailView.as_view()),

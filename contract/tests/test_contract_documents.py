@@ -11,7 +11,7 @@ from contract_testing import CONTRACT_DIR, FIXTURES_DIR, SCHEMAS_DIR, schema_val
 from jsonschema import Draft7Validator, Draft202012Validator
 from openapi_spec_validator import validate as openapi_validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-from tessera_contract.models import SCHEMA_MODELS
+from tessera_contract.models.schema_files import SCHEMA_MODELS
 
 VENDORED_ASYNCAPI = CONTRACT_DIR / "vendor" / "asyncapi-specs"
 

@@ -19,8 +19,9 @@ from contract_testing import CONTRACT_SETTINGS, schema_bundled, schema_validator
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
-from tessera_contract.models import SCHEMA_MODELS, PayloadError, payload_decode, payload_encode
+from tessera_contract.models import PayloadError, payload_decode, payload_encode
 from tessera_contract.models.base import pattern_for_python
+from tessera_contract.models.schema_files import SCHEMA_MODELS
 
 CASES = sorted(SCHEMA_MODELS.items())
 # The tests that prove a check can fail run derandomized (never flaky) and skip shrinking

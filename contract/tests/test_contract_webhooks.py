@@ -16,7 +16,7 @@ from tessera_contract.models import (
     PaymentWebhookEnvelope,
     ShipmentExceptionEvent,
 )
-from tessera_contract.tracing import trace_context_continue
+from tessera_contract.trace_context import trace_context_continue
 from tessera_contract.webhooks import (
     UnsupportedEventTypeError,
     carrier_envelope_encode,

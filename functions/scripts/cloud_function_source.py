@@ -21,8 +21,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_PACKAGES = [
     REPO_ROOT / "functions" / "webhooks" / "src" / "tessera_functions",
     REPO_ROOT / "contract" / "src" / "tessera_contract",
+    REPO_ROOT / "runtime" / "src" / "tessera_runtime",
 ]
-# tessera-functions' and the contract core's dependencies, and the runtime that serves them.
+# The dependencies of tessera-functions and of the contract's and the runtime's cores, and
+# the framework that serves them.
 REQUIREMENTS = ["functions-framework", "kombu", "redis", "msgspec", "PyJWT"]
 MAIN = '''"""Cloud Functions' entry point: the webhook receivers."""
 

@@ -2,9 +2,9 @@
 
 ``zappa package`` zips the virtual environment it runs in, plus the folder it runs from. The
 workspace venv holds Django and every test tool, so this script builds a dedicated venv with
-only ``tessera-functions``, the contract's core and Zappa, installed with ``uv --offline``
-(from the local cache, pinned to the workspace venv's versions) and runs Zappa there, from
-a folder that holds nothing but ``zappa_settings.json``. Zappa needs no AWS credentials
+only ``tessera-functions``, the cores of the contract and the runtime, and Zappa, installed with
+``uv --offline`` (from the local cache, pinned to the workspace venv's versions) and runs Zappa
+there, from a folder that holds nothing but ``zappa_settings.json``. Zappa needs no AWS credentials
 for ``package``; ``use_precompiled_packages: false`` stops it from fetching manylinux wheels,
 so the build needs no network at all.
 
@@ -28,6 +28,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 CONTRACT_DIR = REPO_ROOT / "contract"
+RUNTIME_DIR = REPO_ROOT / "runtime"
 WORKSPACE_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 UV = REPO_ROOT / ".venv" / "bin" / "uv"
 # Lambda's python3.11 runtime is what the settings ask for; the venv must match its ABI.
@@ -120,7 +121,7 @@ def zappa_zip_build(
 def lambda_zip_build(stage: str, output: Path, build_dir: Path) -> Path:
     """Build the webhook functions' zip for ``stage`` and return its path."""
     return zappa_zip_build(
-        sources=[CONTRACT_DIR, FUNCTIONS_DIR / "webhooks"],
+        sources=[CONTRACT_DIR, RUNTIME_DIR, FUNCTIONS_DIR / "webhooks"],
         requirements=[],
         zappa_settings=zappa_settings_read(FUNCTIONS_DIR / "zappa_settings.json"),
         stage=stage,

@@ -19,6 +19,7 @@ from typing import Any
 from package_lambda import (
     CONTRACT_DIR,
     REPO_ROOT,
+    RUNTIME_DIR,
     package_main,
     zappa_settings_read,
     zappa_zip_build,
@@ -44,7 +45,7 @@ def processing_zip_build(
     """Build the processing API's zip for ``stage``; ``zappa_settings`` replaces the file's
     (the benchmark builds an untrimmed variant with it)."""
     return zappa_zip_build(
-        sources=[CONTRACT_DIR, JOBS_DIR, PROCESSING_DIR],
+        sources=[CONTRACT_DIR, RUNTIME_DIR, JOBS_DIR, PROCESSING_DIR],
         requirements=REQUIREMENTS,
         zappa_settings=zappa_settings or processing_zappa_settings(),
         stage=stage,

@@ -46,10 +46,10 @@ class Component:
 
 
 COMPONENTS = {
-    "monolith": Component(("monolith/src", "contract/src"), 8000),
-    "processing": Component(("services/processing/src", "contract/src"), 8001),
+    "monolith": Component(("monolith/src", "contract/src", "runtime/src"), 8000),
+    "processing": Component(("services/processing/src", "contract/src", "runtime/src"), 8001),
     "functions": Component(
-        ("functions/webhooks/src", "contract/src"),
+        ("functions/webhooks/src", "contract/src", "runtime/src"),
         8002,
         settings_file="functions/webhooks/src/tessera_functions/settings.py",
     ),

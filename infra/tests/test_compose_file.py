@@ -793,6 +793,7 @@ def test_the_images_install_every_runtime_dependency_and_no_dev_tool() -> None:
     spec.loader.exec_module(module)
     packages = [
         "contract",
+        "runtime",
         "jobs",
         "monolith",
         "services/processing",

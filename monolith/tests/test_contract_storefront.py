@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
-from monolith.api.contract import CONTRACT_PATH, storefront_drift
+from monolith.api.contract_drift import CONTRACT_PATH, storefront_drift
 
 from .factories import make_category, make_product, make_user
 

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE
 from tessera_testsupport import free_port
 
 from .database_sessions import other_session

@@ -6,8 +6,9 @@ import pytest
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 from jsonschema import Draft202012Validator
+from tessera_testsupport.health_http import health_post_refusal_check
 
-from monolith.api.contract import CONTRACT_PATH
+from monolith.api.contract_drift import CONTRACT_PATH
 
 pytestmark = pytest.mark.django_db
 SCHEMAS = CONTRACT_PATH.parent / "schemas"
@@ -64,3 +65,11 @@ def test_another_method_on_a_health_endpoint_is_a_405_problem_not_the_csrf_page(
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["type"] == "/problems/method-not-allowed"
     assert "GET" in response["Allow"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_a_post_over_http_to_a_health_endpoint_is_a_405_problem_not_the_csrf_page(
+    live_server, path
+):
+    """Through a real server and every middleware, as a probe or a scanner sends it."""
+    health_post_refusal_check(f"{live_server.url}{path}")

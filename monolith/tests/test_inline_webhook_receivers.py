@@ -21,14 +21,14 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from kombu import Connection
 from kombu.transport import filesystem
-from tessera_contract.brokers import filesystem_transport_options
+from tessera_runtime.brokers import filesystem_transport_options
 from tessera_testsupport.webhook_contract import (
     WEBHOOKS_TAG,
     contract_case_check,
     contract_operations,
 )
 
-from monolith.api.contract import CONTRACT_PATH
+from monolith.api.contract_drift import CONTRACT_PATH
 from monolith.inbox.checks import placement_check
 from monolith.inbox.consumers import webhook_queue
 

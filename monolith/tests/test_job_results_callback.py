@@ -15,7 +15,7 @@ import schemathesis
 from django.test import Client
 from tessera_contract.models.base import JobError, ResultLocation
 
-from monolith.api.contract import CONTRACT_PATH
+from monolith.api.contract_drift import CONTRACT_PATH
 from monolith.catalog.models import Product, ProductImage
 from monolith.jobs.models import JobResultReceipt, ProcessingJob, ProcessingJobStatus
 from monolith.jobs.relay import processing_jobs_sweep

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE, ProblemType
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE, ProblemType
 
 from .factories import make_category, make_product
 

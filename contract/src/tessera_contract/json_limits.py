@@ -6,7 +6,7 @@ Python's ``json`` and msgspec both recurse per nesting level, so two kilobytes o
 tells a webhook sender to retry a body that can never parse). The scan here counts bracket
 depth without building anything; every decoder of the platform calls it first
 (``tessera_contract.models.codec.payload_decode`` and the DRF parser in
-``tessera_contract.problems.drf``), so one limit holds everywhere. Only the standard library
+``tessera_runtime.problems.drf``), so one limit holds everywhere. Only the standard library
 is imported: the webhook functions' cold start pays nothing for it.
 """
 

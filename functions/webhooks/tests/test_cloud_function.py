@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 from kombu import Connection
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE
 from tessera_contract.webhooks import webhook_envelope_decode
 from tessera_functions.publisher import webhook_queue
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE
 from tessera_testsupport.webhook_contract import (
     HEALTH_TAG,
     WEBHOOKS_TAG,

@@ -6,8 +6,8 @@ application/problem+json with a type that ProblemType lists. A type the contract
 
 import json
 
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS, ProblemType
 from tessera_functions.app import WebhookApplication, webhook_application_create
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS, ProblemType
 from webhook_testing import (
     closed_port,
     json_body,

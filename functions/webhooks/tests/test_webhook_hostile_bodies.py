@@ -2,8 +2,8 @@
 sender to retry them: a signed 1,000-level nesting (RecursionError, a 503 before) and a
 signed body sent as text/plain. Every answer carries the platform's security headers."""
 
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE, ProblemType
 from tessera_functions.app import WebhookApplication
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE, ProblemType
 from webhook_testing import carrier_headers, json_body, post, recorded_payload, stripe_signature
 from werkzeug.test import Client
 

@@ -4,8 +4,8 @@ import os
 from typing import Any
 
 from celery import Celery, signals
-from tessera_contract.telemetry.celery_worker import celery_worker_telemetry_connect
-from tessera_contract.worker_timer import PeriodicTask, periodic_tasks_step
+from tessera_runtime.telemetry.celery_worker import celery_worker_telemetry_connect
+from tessera_runtime.worker_timer import PeriodicTask, periodic_tasks_step
 
 from monolith.inbox.consumers import WebhookInboxConsumerStep
 

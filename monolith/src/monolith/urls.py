@@ -2,8 +2,8 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from tessera_contract.problems.django import api_not_found
-from tessera_contract.telemetry.django import metrics_view_with
+from tessera_runtime.problems.django import api_not_found
+from tessera_runtime.telemetry.django import metrics_view_with
 
 from monolith.core.metrics_access import metrics_access_required
 from monolith.core.overdue import OverdueGauge
@@ -30,7 +30,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("monolith.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("monolith.api.urls")),
-    # The webhook receivers, when WEBHOOK_RECEIVERS_PLACEMENT is inline (inbox/receivers.py).
+    # The webhook receivers, when WEBHOOK_RECEIVERS_PLACEMENT is inline
+    # (inbox/receiver_placement.py).
     path("", include("monolith.inbox.urls")),
     # The processing service's signed job-result callback (contract tag internal-callbacks).
     path("", include("monolith.jobs.urls")),

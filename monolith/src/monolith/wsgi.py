@@ -3,7 +3,7 @@
 import os
 
 from django.core.wsgi import get_wsgi_application
-from tessera_contract.telemetry import telemetry_configure, telemetry_instrument
+from tessera_runtime.telemetry.tracing import telemetry_configure, telemetry_instrument
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monolith.settings.production")
 # Before the application is built: the Django instrumentation adds its middleware to settings.

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.test import Client
 from processing.jobs.models import Job
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE, ProblemType
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE, ProblemType
 
 from .conftest import authorization
 from .test_jobs_api import RENDITIONS

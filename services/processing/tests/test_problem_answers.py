@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from processing.jobs.models import Job, JobStatus
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE, ProblemType
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE, ProblemType
 
 from .conftest import authorization
 from .test_jobs_api import RENDITIONS, create

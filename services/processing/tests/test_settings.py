@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tessera_contract.brokers import CELERY_RELIABILITY_SETTINGS, REDIS_VISIBILITY_TIMEOUT_SECONDS
+from tessera_runtime.brokers import CELERY_RELIABILITY_SETTINGS, REDIS_VISIBILITY_TIMEOUT_SECONDS
 
 from scripts import components
 

@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from kombu import Connection, Exchange, Queue
 from tessera_contract.messaging import PROCESSING_EXCHANGE, PROCESSING_JOB_QUEUES
-from tessera_contract.problems import PROBLEM_MEDIA_TYPE, ProblemType
 from tessera_contract.signing.service_tokens import ServiceTokenIssuer, ServiceTokenKeyring
+from tessera_runtime.problems.answers import PROBLEM_MEDIA_TYPE, ProblemType
 from tessera_testsupport import rabbitmq_vhost_url
 from tessera_testsupport.zappa_lambda import (
     EVENT_FORMATS,

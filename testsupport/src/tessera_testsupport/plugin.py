@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .services import require
+from .servers import require
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from moto.server import ThreadedMotoServer
 
-from .services import free_port
+from .servers import free_port
 
 # Any region will do; the credentials only need to be present for boto to sign requests.
 REGION = "eu-west-1"

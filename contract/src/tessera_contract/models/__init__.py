@@ -1,10 +1,9 @@
 """Typed models of every payload in the contract, checked against ``contract/schemas``.
 
 The models are msgspec structs: decoding validates in the same pass (see docs/contract.md for
-why msgspec was chosen). ``SCHEMA_MODELS`` says which model mirrors which schema file.
+why msgspec was chosen). This package re-exports them; ``schema_files.SCHEMA_MODELS`` says
+which model mirrors which schema file.
 """
-
-from typing import Any
 
 from tessera_contract.models.base import (
     UNSET,
@@ -80,26 +79,10 @@ from tessera_contract.models.problems import (
     ProblemType,
 )
 
-# Which model mirrors which file in contract/schemas; the tests walk this mapping.
-SCHEMA_MODELS: dict[str, Any] = {
-    "problem-details.json": ProblemDetails,
-    "liveness.json": Liveness,
-    "readiness.json": Readiness,
-    "job-create-request.json": JobCreateRequest,
-    "job.json": Job,
-    "job-result.json": JobResult,
-    "job-queued.json": JobQueued,
-    "payment-event.json": PaymentEvent,
-    "carrier-event.json": CarrierEvent,
-    "webhook-envelope.json": WebhookEnvelope,
-    "webhook-acknowledgement.json": WebhookAcknowledgement,
-}
-
 __all__ = [
     "CARRIER_EVENT_TYPES",
     "PAYMENT_EVENT_TYPES",
     "PROBLEM_MEDIA_TYPE",
-    "SCHEMA_MODELS",
     "UNSET",
     "BillingAddress",
     "CarrierEvent",

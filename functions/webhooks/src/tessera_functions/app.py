@@ -7,7 +7,7 @@ Per delivery: body size limit (413) -> a JSON Content-Type (415) -> signature ov
 bytes (401, no details) -> nesting depth, then validation against the contract (400) ->
 envelope published and confirmed by the broker (503 with Retry-After when it is not) -> 202.
 A body that can never be accepted never gets a 5xx: that would tell the sender to retry it.
-Errors are problems built by ``tessera_contract.problems``, as in every component.
+Errors are problems built by ``tessera_runtime.problems.answers``, as in every component.
 """
 
 import logging
@@ -16,18 +16,15 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from tessera_contract.health import HealthAnswer, liveness_answer, readiness_answer
 from tessera_contract.json_limits import json_media_type_accepted
 from tessera_contract.models.codec import MalformedPayloadError, PayloadError, payload_encode
 from tessera_contract.models.envelopes import WebhookAcknowledgement
-from tessera_contract.problems import ProblemType
-from tessera_contract.problems.wsgi import problem_wsgi_answer
 from tessera_contract.signing import SignatureError
-from tessera_contract.telemetry import (
-    WEBHOOK_OUTCOME_KEY,
-    trace_context_current,
-    traced_span,
-)
+from tessera_runtime.health.answers import HealthAnswer, liveness_answer, readiness_answer
+from tessera_runtime.problems.answers import ProblemType
+from tessera_runtime.problems.wsgi import problem_wsgi_answer
+from tessera_runtime.telemetry.tracing import trace_context_current, traced_span
+from tessera_runtime.telemetry.webhook_outcome import WEBHOOK_OUTCOME_KEY
 
 from tessera_functions import __version__
 from tessera_functions.carrier import CarrierWebhookReceiver

@@ -6,7 +6,7 @@ from datetime import datetime
 from tessera_contract.models.base import EVENT_ID_PATTERN
 from tessera_contract.models.codec import InvalidPayloadError
 from tessera_contract.signing import StandardWebhookVerifier
-from tessera_contract.tracing import trace_context_continue
+from tessera_contract.trace_context import trace_context_continue
 from tessera_contract.webhooks import (
     UnsupportedEventTypeError,
     carrier_envelope_encode,

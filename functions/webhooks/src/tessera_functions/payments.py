@@ -5,7 +5,7 @@ from datetime import datetime
 
 from tessera_contract.models.codec import InvalidPayloadError
 from tessera_contract.signing import StripeSignatureVerifier
-from tessera_contract.tracing import trace_context_continue
+from tessera_contract.trace_context import trace_context_continue
 from tessera_contract.webhooks import (
     UnsupportedEventTypeError,
     payment_envelope_encode,

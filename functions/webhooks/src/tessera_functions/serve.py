@@ -36,7 +36,7 @@ class _FunctionsServer(BaseApplication):
         from tessera_functions.wsgi import application
 
         try:
-            from tessera_contract.telemetry.wsgi import MetricsWsgiMiddleware
+            from tessera_runtime.telemetry.wsgi import MetricsWsgiMiddleware
         except ImportError:  # prometheus-client not installed: no /metrics, same webhooks
             return application
         return MetricsWsgiMiddleware(application, routes=application.routes)

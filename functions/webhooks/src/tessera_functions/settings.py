@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from tessera_contract.brokers import filesystem_transport_options
 from tessera_contract.signing import secret_list_parse
+from tessera_runtime.brokers import filesystem_transport_options
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "FunctionSettings", "broker_transport_options"]
 

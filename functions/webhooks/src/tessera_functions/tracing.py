@@ -8,7 +8,7 @@ and each request's span is a no-op.
 
 import logging
 
-from tessera_contract.telemetry import telemetry_configure, tracing_requested
+from tessera_runtime.telemetry.tracing import telemetry_configure, tracing_requested
 
 __all__ = ["SERVICE_NAME", "webhook_tracing_start"]
 

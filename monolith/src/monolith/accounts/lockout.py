@@ -13,8 +13,8 @@ from typing import Any
 from axes.helpers import get_cool_off
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from tessera_contract.problems import ProblemType
-from tessera_contract.problems.django import problem_response
+from tessera_runtime.problems.answers import ProblemType
+from tessera_runtime.problems.django import problem_response
 
 
 def sign_in_locked_out(

@@ -1,5 +1,5 @@
 from django.urls import path, re_path
-from tessera_contract.problems.django import api_not_found
+from tessera_runtime.problems.django import api_not_found
 
 from . import views
 

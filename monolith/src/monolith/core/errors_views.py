@@ -1,6 +1,6 @@
 """Error answers: HTML pages for the shop, RFC 9457 problems for its APIs.
 
-The problems themselves are built by ``tessera_contract.problems``, as in every component;
+The problems themselves are built by ``tessera_runtime.problems.answers``, as in every component;
 what is the monolith's own is which paths are API paths and which domain errors they answer.
 """
 
@@ -12,15 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views import defaults
-from tessera_contract.problems import RETRY_AFTER_SECONDS, ProblemType
-from tessera_contract.problems.django import (
+from tessera_runtime.problems.answers import RETRY_AFTER_SECONDS, ProblemType
+from tessera_runtime.problems.django import (
     api_bad_request,
     api_forbidden,
     api_not_found,
     api_server_error,
     problem_response,
 )
-from tessera_contract.problems.drf import ApiProblem, problem_exception_handler
+from tessera_runtime.problems.drf import ApiProblem, problem_exception_handler
 
 from monolith.core.errors import DomainError
 

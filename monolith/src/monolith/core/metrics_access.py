@@ -14,8 +14,8 @@ from http import HTTPStatus
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
-from tessera_contract.problems import ProblemType
-from tessera_contract.problems.django import problem_response
+from tessera_runtime.problems.answers import ProblemType
+from tessera_runtime.problems.django import problem_response
 
 _BEARER = "Bearer "
 View = Callable[[HttpRequest], HttpResponse]

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error
 
-from .receivers import RECEIVER_PLACEMENTS
+from .receiver_placement import RECEIVER_PLACEMENTS
 
 
 def placement_check(**kwargs: Any) -> list[Error]:

@@ -26,7 +26,7 @@ from django.db import (
 from kombu import Consumer, Exchange, Message, Queue
 from kombu.transport.virtual import Channel
 from tessera_contract.messaging import WEBHOOK_QUEUE
-from tessera_contract.telemetry import traced_span
+from tessera_runtime.telemetry.tracing import traced_span
 
 logger = logging.getLogger(__name__)
 

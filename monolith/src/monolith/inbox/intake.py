@@ -37,7 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Field, IntegerField, Q, Value, When
 from django.utils import timezone
 from tessera_contract.messaging import WEBHOOK_QUEUE
-from tessera_contract.telemetry import traced_span
+from tessera_runtime.telemetry.tracing import traced_span
 
 from monolith.core.after_commit import enqueues_batched
 

@@ -27,7 +27,7 @@ from tessera_contract.models.payments import (
     PaymentIntentPaymentFailedEvent,
     PaymentIntentSucceededEvent,
 )
-from tessera_contract.telemetry import traced_span
+from tessera_runtime.telemetry.tracing import traced_span
 
 from monolith.orders.models import Order, Payment
 from monolith.orders.services import (

@@ -7,10 +7,10 @@ from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from tessera_contract.problems import ProblemType
-from tessera_contract.problems.django import problem_response
+from tessera_runtime.problems.answers import ProblemType
+from tessera_runtime.problems.django import problem_response
 
-from .receivers import inline_receivers
+from .receiver_placement import inline_receivers
 
 
 @csrf_exempt  # a provider's server-to-server call: authenticated by its signature instead

@@ -20,9 +20,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from tessera_contract.models.codec import MalformedPayloadError, PayloadError, payload_decode
 from tessera_contract.models.jobs import JobResult
-from tessera_contract.problems import ProblemType
-from tessera_contract.problems.django import problem_response
 from tessera_contract.signing import SignatureError, StandardWebhookVerifier, secret_list_parse
+from tessera_runtime.problems.answers import ProblemType
+from tessera_runtime.problems.django import problem_response
 
 from .results import job_result_record
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
-from tessera_contract.brokers import (
+from tessera_contract.messaging import MONOLITH_TASK_QUEUE, WEBHOOK_QUEUE
+from tessera_runtime.brokers import (
     CELERY_RELIABILITY_SETTINGS,
     REDIS_VISIBILITY_TIMEOUT_SECONDS,
     broker_transport_options,
 )
-from tessera_contract.databases import database_for_several_processes
-from tessera_contract.messaging import MONOLITH_TASK_QUEUE, WEBHOOK_QUEUE
-from tessera_contract.telemetry import telemetry_logging
+from tessera_runtime.databases import database_for_several_processes
+from tessera_runtime.telemetry.log_config import telemetry_logging
 
 # Lets admin and other generic classes be subscripted at runtime, as django-stubs types them.
 django_stubs_ext.monkeypatch()
@@ -75,7 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so the latency it records (tessera_http_request_duration_seconds) includes the rest.
-    "tessera_contract.telemetry.django.RequestMetricsMiddleware",
+    "tessera_runtime.telemetry.django.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy header on every answer (django-csp; the policy is below).
     "csp.middleware.CSPMiddleware",
@@ -245,7 +245,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Refuses a body nested past the platform's limit before parsing it (json_limits).
-    "DEFAULT_PARSER_CLASSES": ["tessera_contract.problems.drf.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tessera_runtime.problems.drf.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -279,7 +279,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: the platform's reliability rules (JSON only, acknowledged after the work so a dead
 # worker's task is delivered again, one message at a time per worker process; see
-# tessera_contract.brokers), bounded in time here.
+# tessera_runtime.brokers), bounded in time here.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
     CELERY_BROKER_URL,

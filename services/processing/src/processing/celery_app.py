@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import Celery, signals
 from tessera_contract.messaging import JOB_RUN_TASK
-from tessera_contract.telemetry.celery_worker import celery_worker_telemetry_connect
+from tessera_runtime.telemetry.celery_worker import celery_worker_telemetry_connect
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "processing.settings.local")
 
@@ -37,7 +37,7 @@ def _job_duration_observe(task_id: str, task: Any, args: Any, **_: Any) -> None:
     started = _started.pop(task_id, None)
     if started is None or task.name != JOB_RUN_TASK:
         return
-    from tessera_contract.telemetry.metrics import JOB_DURATION
+    from tessera_runtime.telemetry.metrics import JOB_DURATION
 
     from processing.jobs.models import Job
 

@@ -1,11 +1,17 @@
 """URLs of the processing service: the jobs API, health, and the staff admin."""
 
+from importlib.metadata import version
+
 from django.contrib import admin
 from django.urls import path, re_path
-from tessera_contract.problems.django import api_not_found
-from tessera_contract.telemetry.django import metrics_view
+from tessera_runtime.health.django import health_views
+from tessera_runtime.problems.django import api_not_found
+from tessera_runtime.telemetry.django import metrics_view
 
-from processing.jobs import health, views
+from processing.jobs import views
+from processing.jobs.readiness import CHECKS
+
+health = health_views(component="processing", version=version("tessera-processing"), checks=CHECKS)
 
 urlpatterns = [
     path("api/v1/jobs", views.JobCollectionView.as_view(), name="job-collection"),
@@ -24,6 +30,6 @@ urlpatterns = [
 
 # The service is an API: its errors are problems, never Django's HTML pages. (A refusal in the
 # API is DRF's own problem; handler403 stays Django's, for the staff admin.)
-handler400 = "tessera_contract.problems.django.api_bad_request"
-handler404 = "tessera_contract.problems.django.api_not_found"
-handler500 = "tessera_contract.problems.django.api_server_error"
+handler400 = "tessera_runtime.problems.django.api_bad_request"
+handler404 = "tessera_runtime.problems.django.api_not_found"
+handler500 = "tessera_runtime.problems.django.api_server_error"

@@ -8,13 +8,13 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-from tessera_contract.problems import ProblemType
 from tessera_contract.signing.errors import ServiceTokenError
 from tessera_contract.signing.service_tokens import (
     ServiceTokenClaims,
     ServiceTokenKeyring,
     ServiceTokenVerifier,
 )
+from tessera_runtime.problems.answers import ProblemType
 
 
 @lru_cache(maxsize=1)

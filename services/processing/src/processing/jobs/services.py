@@ -27,7 +27,6 @@ from tessera_contract.models.jobs import (
     JobResult,
 )
 from tessera_contract.signing.standard_webhooks import StandardWebhookSigner
-from tessera_contract.telemetry import trace_context_current
 from tessera_jobs.attempts import (
     AttemptOutcome,
     JobRetryPolicy,
@@ -37,6 +36,7 @@ from tessera_jobs.attempts import (
 from tessera_jobs.base import Checkpoint, JobLimits, JobRun
 from tessera_jobs.errors import JobCancelledError
 from tessera_jobs.request_checks import job_request_check
+from tessera_runtime.telemetry.tracing import trace_context_current
 
 from processing.jobs.models import TERMINAL_STATUSES, Job, JobStatus, OutboxMessage
 

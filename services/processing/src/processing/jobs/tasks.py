@@ -10,7 +10,7 @@ from tessera_contract.client.errors import ServiceUnavailableError
 from tessera_contract.messaging import JOB_RESULT_DELIVER_TASK, JOB_RUN_TASK
 from tessera_contract.models.base import TraceContext
 from tessera_contract.models.jobs import JobQueued, JobResult
-from tessera_contract.telemetry import traced_span
+from tessera_runtime.telemetry.tracing import traced_span
 
 from processing.jobs.services import job_attempt_run, job_result_deliver
 

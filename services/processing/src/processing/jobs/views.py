@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 from tessera_contract.json_limits import json_media_type_accepted
 from tessera_contract.models.codec import InvalidPayloadError, PayloadError, payload_encode
-from tessera_contract.problems import ProblemType
-from tessera_contract.problems.drf import ApiProblem
 from tessera_jobs.request_checks import JobRequestUnsupportedError
+from tessera_runtime.problems.answers import ProblemType
+from tessera_runtime.problems.drf import ApiProblem
 
 from processing.jobs.models import Job, JobStatus
 from processing.jobs.selectors import job_get

@@ -12,13 +12,13 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 from tessera_contract import messaging
-from tessera_contract.brokers import (
+from tessera_runtime.brokers import (
     CELERY_RELIABILITY_SETTINGS,
     REDIS_VISIBILITY_TIMEOUT_SECONDS,
     broker_transport_options,
 )
-from tessera_contract.databases import database_for_several_processes
-from tessera_contract.telemetry import telemetry_logging
+from tessera_runtime.databases import database_for_several_processes
+from tessera_runtime.telemetry.log_config import telemetry_logging
 
 django_stubs_ext.monkeypatch()
 
@@ -59,7 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so the latency it records (tessera_http_request_duration_seconds) includes the rest.
-    "tessera_contract.telemetry.django.RequestMetricsMiddleware",
+    "tessera_runtime.telemetry.django.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The admin's CSS and scripts, from STATIC_ROOT (collectstatic) with DEBUG off: the
     # service runs behind no web server of its own.
@@ -148,7 +148,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["processing.jobs.authentication.IsAllowedService"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
-    "EXCEPTION_HANDLER": "tessera_contract.problems.drf.problem_exception_handler",
+    "EXCEPTION_HANDLER": "tessera_runtime.problems.drf.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -190,7 +190,7 @@ PROCESSING_CALLBACK_SECRETS = env.list(
 
 # Celery: the platform's reliability rules (JSON only, acknowledged after the work so a killed
 # worker's job is delivered again, one message at a time per process; see
-# tessera_contract.brokers), and one queue per kind so a flood of one cannot starve others.
+# tessera_runtime.brokers), and one queue per kind so a flood of one cannot starve others.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
     CELERY_BROKER_URL,

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from monolith.api.contract import CONTRACT_PATH, storefront_drift, storefront_write
+from monolith.api.contract_drift import CONTRACT_PATH, storefront_drift, storefront_write
 
 
 class Command(BaseCommand):

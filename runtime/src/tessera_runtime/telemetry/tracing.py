@@ -1,9 +1,8 @@
-"""Tracing, JSON logs and metrics shared by every long-running Tessera component.
+"""Tracing: the tracer provider, library instrumentation, spans and the current trace context.
 
-Needs the contract's ``telemetry`` extra (OpenTelemetry API/SDK and OTLP/HTTP exporter,
-prometheus-client, python-json-logger). Importing this package imports none of them: each
-function imports what it needs when called, so settings modules may import it freely and a
-process with tracing off pays nothing for it.
+Needs the ``telemetry`` extra (OpenTelemetry API/SDK and the OTLP/HTTP exporter) only once
+tracing is on. Importing this module imports none of them: each function imports what it needs
+when called, so a process with tracing off (the webhook functions on Lambda) pays nothing.
 
 Tracing is on when the standard OpenTelemetry variables ask for it (``OTEL_EXPORTER_OTLP_ENDPOINT``,
 ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or ``OTEL_TRACES_EXPORTER``) and ``OTEL_SDK_DISABLED`` is
@@ -23,15 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
-
     from tessera_contract.models.base import TraceContext
 
 __all__ = [
-    "WEBHOOK_OUTCOME_KEY",
     "telemetry_configure",
     "telemetry_flush",
     "telemetry_instrument",
-    "telemetry_logging",
     "trace_context_current",
     "traced_span",
     "tracing_enabled",
@@ -39,10 +35,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-# Where a WSGI application leaves a webhook's (source, result) for the metrics wrapper
-# (tessera_contract.telemetry.wsgi); a plain string, so setting it costs no import.
-WEBHOOK_OUTCOME_KEY = "tessera.webhook_outcome"
 
 # Health probes and scrapes arrive every few seconds: tracing them would bury real traffic.
 DEFAULT_EXCLUDED_URLS = "healthz,readyz,metrics"
@@ -213,7 +205,6 @@ def trace_context_current() -> TraceContext | None:
     if not _configured:
         return None
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
     from tessera_contract.models.base import TraceContext
 
     carrier: dict[str, str] = {}
@@ -223,28 +214,3 @@ def trace_context_current() -> TraceContext | None:
     if carrier.get("tracestate"):
         return TraceContext(traceparent=carrier["traceparent"], tracestate=carrier["tracestate"])
     return TraceContext(traceparent=carrier["traceparent"])
-
-
-def telemetry_logging(*, log_format: str, level: str) -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` for a component: plain text, or JSON with trace ids.
-
-    ``log_format`` is ``plain`` (the default of ``make run``: readable in a terminal) or
-    ``json`` (one object per line, with ``trace_id`` and ``span_id`` when a span is current,
-    for log shippers).
-    """
-    if log_format not in {"plain", "json"}:
-        raise ValueError(f"TESSERA_LOG_FORMAT must be plain or json, not {log_format!r}")
-    formatters: dict[str, Any] = {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {
-            "()": "tessera_contract.telemetry.logs.TraceJsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        },
-    }
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {log_format: formatters[log_format]},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format}},
-        "root": {"handlers": ["console"], "level": level},
-    }

@@ -71,7 +71,7 @@ def broker_transport_options(
     return {}
 
 
-FILESYSTEM_TRANSPORT = "tessera_contract.filesystem_broker:Transport"
+FILESYSTEM_TRANSPORT = "tessera_runtime.filesystem_broker:Transport"
 
 
 def filesystem_transport_options(folder: Path) -> dict[str, object]:

@@ -1,23 +1,14 @@
-"""The telemetry module costs nothing until asked: no SDK import, no tracing without OTEL_*."""
+"""Telemetry costs nothing until asked: no tracing without OTEL_*, logs plain unless told.
+
+That importing it loads none of its libraries is in test_runtime_import_weight.py."""
 
 import json
 import subprocess
 import sys
 
 import pytest
-from tessera_contract.telemetry import telemetry_logging, tracing_requested
-
-TELEMETRY_LIBRARIES = ("opentelemetry", "prometheus_client", "pythonjsonlogger", "requests")
-
-
-def test_importing_the_telemetry_package_imports_none_of_its_libraries() -> None:
-    probe = "import sys, json, tessera_contract.telemetry; print(json.dumps(sorted(sys.modules)))"
-    completed = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
-    )
-    loaded = json.loads(completed.stdout)
-
-    assert [name for name in loaded if name.startswith(TELEMETRY_LIBRARIES)] == []
+from tessera_runtime.telemetry.log_config import telemetry_logging
+from tessera_runtime.telemetry.tracing import tracing_requested
 
 
 @pytest.mark.parametrize(
@@ -47,7 +38,8 @@ def test_json_log_lines_carry_the_current_trace_id() -> None:
     # A fresh interpreter: the tracer provider is process-wide, and tests share a process.
     script = """
 import logging.config
-from tessera_contract.telemetry import telemetry_configure, telemetry_logging, traced_span
+from tessera_runtime.telemetry.log_config import telemetry_logging
+from tessera_runtime.telemetry.tracing import telemetry_configure, traced_span
 telemetry_configure(service_name="probe", environ={"OTEL_TRACES_EXPORTER": "console"})
 logging.config.dictConfig(telemetry_logging(log_format="json", level="INFO"))
 with traced_span("probe", traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import telemetry_configure, telemetry_flush, telemetry_instrument
+from .tracing import telemetry_configure, telemetry_flush, telemetry_instrument
 
 
 def celery_worker_telemetry_connect(*, service_name: str) -> None:

@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
-from tessera_contract.telemetry import WEBHOOK_OUTCOME_KEY
-from tessera_contract.telemetry.metrics import (
+from tessera_runtime.telemetry.metrics import (
     HTTP_REQUEST_DURATION,
     WEBHOOK_DELIVERIES,
     http_method_label,
     metrics_exposition,
 )
+from tessera_runtime.telemetry.webhook_outcome import WEBHOOK_OUTCOME_KEY
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

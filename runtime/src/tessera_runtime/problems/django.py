@@ -1,25 +1,23 @@
 """Problem answers as Django responses, and error handlers for URLs that only serve an API.
 
-Django is imported here only, so ``tessera_contract.problems`` stays importable without it.
+Django is imported here only, so ``tessera_runtime.problems.answers`` stays importable
+without it.
 """
 
-from collections.abc import Callable, Iterable, Mapping
-from functools import wraps
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from tessera_contract.problems import ProblemAnswer, ProblemType, problem_answer
+from tessera_runtime.problems.answers import ProblemAnswer, ProblemType, problem_answer
 
 __all__ = [
     "api_bad_request",
     "api_forbidden",
     "api_not_found",
     "api_server_error",
-    "health_endpoint",
     "problem_answer_response",
     "problem_response",
 ]
@@ -83,27 +81,3 @@ def api_server_error(request: HttpRequest) -> HttpResponse:
         ProblemType.INTERNAL_ERROR,
         "Something went wrong on our side; it was logged.",
     )
-
-
-def health_endpoint(view: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
-    """``/healthz`` and ``/readyz``: GET (and HEAD) only, uncached; another method gets the
-    contract's 405 problem.
-
-    CSRF-exempt: a probe changes nothing, and the CSRF check would otherwise answer a POST
-    with its 403 page before the method is looked at.
-    """
-
-    @csrf_exempt
-    @never_cache
-    @wraps(view)
-    def endpoint(request: HttpRequest) -> HttpResponse:
-        if request.method not in {"GET", "HEAD"}:
-            return problem_response(
-                HTTPStatus.METHOD_NOT_ALLOWED,
-                ProblemType.METHOD_NOT_ALLOWED,
-                "Health endpoints answer GET.",
-                headers={"Allow": "GET, HEAD"},
-            )
-        return view(request)
-
-    return endpoint

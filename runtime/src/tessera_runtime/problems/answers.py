@@ -1,10 +1,10 @@
-"""RFC 9457 problem+json answers, built the same way by every component.
+"""The one RFC 9457 problem+json builder, framework-free.
 
-:func:`problem_answer` is framework-free: it returns the status, headers and bytes of the
-answer, and each component hands them to its framework through a thin adapter
-(``tessera_contract.problems.django``, ``.drf``, ``.wsgi``). The builder takes only the
-contract's :class:`ProblemType`, so an error cannot leave with a type the contract does not
-list; ``contract/tests`` and each component's tests check that list against what they answer.
+:func:`problem_answer` returns the status, headers and bytes of the answer, and each component
+hands them to its framework through a thin adapter (``tessera_runtime.problems.django``,
+``.drf``, ``.wsgi``). The builder takes only the contract's :class:`ProblemType`, so an error
+cannot leave with a type the contract does not list; ``contract/tests`` and each component's
+tests check that list against what they answer.
 """
 
 from collections.abc import Iterable, Mapping

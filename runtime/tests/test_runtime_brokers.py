@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from kombu import Connection, Exchange, Queue
-from tessera_contract.brokers import (
+from tessera_runtime.brokers import (
     REDIS_VISIBILITY_TIMEOUT_SECONDS,
     broker_transport_options,
     filesystem_transport_options,

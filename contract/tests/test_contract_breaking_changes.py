@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from contract_testing import CONTRACT_DIR
-from tessera_contract.compat import contract_compare, main, working_tree_files
+from tessera_contract.breaking_changes import contract_compare, main, working_tree_files
 
 GIT = shutil.which("git") or "git"
 

@@ -11,7 +11,7 @@ control folder): kombu creates it empty and then writes it, and a publisher read
 between failed with the same JSONDecodeError; here it is created whole, with a hard link
 that fails when another process created it first.
 
-Used for every ``filesystem://`` URL once `tessera_contract.brokers.filesystem_transport_options`
+Used for every ``filesystem://`` URL once `tessera_runtime.brokers.filesystem_transport_options`
 has run in the process (it registers this transport for the scheme).
 """
 

@@ -10,7 +10,7 @@ reference) against the same files at a git revision, and reports every breaking 
   wider where clients receive data (responses, messages).
 
 Breaking changes are allowed only together with a new major ``info.version``. Run it as
-``python -m tessera_contract.compat --against <revision>`` (install the ``tools`` extra).
+``python -m tessera_contract.breaking_changes --against <revision>`` (install the ``tools`` extra).
 """
 
 import argparse
@@ -676,7 +676,7 @@ def contract_compare(old_files: ContractFiles, new_files: ContractFiles) -> Comp
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: exit 0 when compatible, 1 on breaking changes, 2 on usage errors."""
     parser = argparse.ArgumentParser(
-        prog="python -m tessera_contract.compat",
+        prog="python -m tessera_contract.breaking_changes",
         description="Fail when the contract breaks compatibility with an earlier revision.",
     )
     parser.add_argument("--against", required=True, help="git revision to compare with")

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 
-from tessera_contract.problems import ProblemType, problem_answer
+from tessera_runtime.problems.answers import ProblemType, problem_answer
 
 __all__ = ["WsgiAnswer", "problem_wsgi_answer"]
 

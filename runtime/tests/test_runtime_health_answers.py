@@ -4,10 +4,15 @@ import json
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
-from tessera_contract.health import liveness, liveness_answer, readiness_answer, readiness_run
 from tessera_contract.models.codec import payload_encode
+from tessera_runtime.health.answers import (
+    liveness,
+    liveness_answer,
+    readiness_answer,
+    readiness_run,
+)
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "contract" / "schemas"
 
 
 def conforms(body: bytes, schema_file: str) -> bool:

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from prometheus_client.registry import Collector
 
-from tessera_contract.telemetry.metrics import (
+from tessera_runtime.telemetry.metrics import (
     HTTP_REQUEST_DURATION,
     QueueDepthCollector,
     http_method_label,

@@ -1,7 +1,8 @@
 """Django REST framework's errors as problem answers: set ``EXCEPTION_HANDLER`` to
-``"tessera_contract.problems.drf.problem_exception_handler"``.
+``"tessera_runtime.problems.drf.problem_exception_handler"``.
 
-DRF is imported here only, so ``tessera_contract.problems`` stays importable without it.
+DRF is imported here only, so ``tessera_runtime.problems.answers`` stays importable without
+it.
 """
 
 from collections.abc import Mapping
@@ -14,10 +15,10 @@ from django.http import Http404, HttpResponse
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler
-
 from tessera_contract.json_limits import json_nesting_exceeded, json_nesting_refusal
-from tessera_contract.problems import ProblemType
-from tessera_contract.problems.django import problem_response
+
+from tessera_runtime.problems.answers import ProblemType
+from tessera_runtime.problems.django import problem_response
 
 __all__ = ["ApiProblem", "BoundedJSONParser", "problem_exception_handler", "validation_errors"]
 
