@@ -152,10 +152,7 @@ def _run_apply(run: list[OrderEvent]) -> list[EventOutcome]:
         return _payment_failures_apply(_of_kind(run, PaymentIntentPaymentFailedEvent))
     if isinstance(first, ChargeRefundedEvent):
         return _refunds_apply(_of_kind(run, ChargeRefundedEvent))
-    shipments = [(e.payload, e.cause) for e in run if not isinstance(e.payload, PaymentEvent)]
-    if len(shipments) != len(run):
-        raise TypeError("not every event of the run is a carrier's")
-    return [_shipment_apply(payload, cause=cause) for payload, cause in shipments]
+    return [_shipment_apply(payload, cause=cause) for payload, cause in _of_kind(run, type(first))]
 
 
 def _payments_apply(payments: list[tuple[PaymentIntentSucceededEvent, str]]) -> list[EventOutcome]:
