@@ -626,7 +626,7 @@ def markdown_lines(burst: dict[str, Any]) -> list[str]:
         "subject order: two workers' batches sharing orders deadlocked (9 in one 2-worker "
         "drain, each costing PostgreSQL's 1 s `deadlock_timeout`), and 2 workers drained "
         "slower than one (0.79×). A batch now locks all its orders first, in id order "
-        "(`inbox_orders_lock`).",
+        "(`order_events_lock`).",
         "- Waiting for each other. A duplicate's two copies, or a refund and its payment, often "
         "land in two workers' batches: the second batch's insert waited for the first batch's "
         "whole transaction (the unique key of an uncommitted row), or its lock of the shared "

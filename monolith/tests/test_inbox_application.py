@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.db import OperationalError, connection
@@ -20,6 +19,7 @@ from monolith.orders.services import order_mark_fulfilled
 from monolith.orders.state_machine import OrderStatus
 
 from .factories import make_order, make_product
+from .inbox_support import database_lost_after_recording, tasks_queued
 from .webhook_envelopes import inbox_event_of, payment_event, refund_event, shipment_event
 
 pytestmark = pytest.mark.django_db
@@ -221,21 +221,12 @@ def test_a_batch_applies_each_orders_events_in_the_order_they_were_received(
     assert _reloaded(other).status == OrderStatus.PAID
 
 
-def _database_lost_after_recording(
-    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
-) -> Any:
-    """The database goes away between a batch's recording and its applying."""
-    if sql.lstrip().startswith("SELECT") and "inbox_inboxevent" in sql:
-        raise OperationalError("server closed the connection unexpectedly")
-    return execute(sql, params, many, context)
-
-
 def test_events_recorded_by_a_batch_that_failed_before_applying_them_are_applied_by_its_redelivery(
     order: Order, django_capture_on_commit_callbacks
 ) -> None:
     payment = payment_event(order.payment)
     with (
-        connection.execute_wrapper(_database_lost_after_recording),
+        connection.execute_wrapper(database_lost_after_recording),
         pytest.raises(OperationalError),
     ):
         inbox_envelopes_take([payment])
@@ -254,14 +245,6 @@ def test_events_recorded_by_a_batch_that_failed_before_applying_them_are_applied
     assert inbox_event_of(payment).status == InboxStatus.APPLIED
 
 
-def _queued_after_commit(callback: Callable[[], object]) -> tuple[str, tuple[object, ...]] | None:
-    """The task name and arguments an enqueue_after_commit callback will queue, if it is one."""
-    if callback.__qualname__ != "enqueue_after_commit.<locals>.enqueue":
-        return None
-    cells = dict(zip(callback.__code__.co_freevars, callback.__closure__ or (), strict=True))
-    return cells["task_name"].cell_contents, cells["args"].cell_contents
-
-
 def test_a_batch_of_payments_queues_one_task_to_submit_all_their_invoices(
     order: Order, product, django_capture_on_commit_callbacks
 ) -> None:
@@ -272,7 +255,7 @@ def test_a_batch_of_payments_queues_one_task_to_submit_all_their_invoices(
 
     invoices = ProcessingJob.objects.filter(kind=JobKind.INVOICE_PDF)
     assert set(invoices.values_list("subject_reference", flat=True)) == {order.number, other.number}
-    queued = [task for task in map(_queued_after_commit, callbacks) if task is not None]
+    queued = tasks_queued(callbacks)
     assert len(queued) == 1
     task_name, arguments = queued[0]
     assert task_name == "jobs.processing_jobs_submit"

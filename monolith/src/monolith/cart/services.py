@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from monolith.accounts.models import User
 from monolith.catalog.models import Product, for_sale_condition
 from monolith.core.errors import DomainError
+from monolith.core.row_locks import rows_locked
 
 from .models import Cart, CartLine
 from .selectors import SESSION_CART_KEY, cart_for_request
@@ -31,7 +32,7 @@ def _check_quantity(*, product: Product, quantity: int) -> None:
 
 def _lock(cart: Cart) -> None:
     """Serialise changes to one cart, so two quick clicks cannot both insert the same line."""
-    Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    rows_locked(Cart.objects.filter(pk=cart.pk))
 
 
 @transaction.atomic
@@ -83,7 +84,7 @@ def cart_merge(*, source: Cart, target: Cart) -> Cart:
     """
     if source.pk == target.pk:
         return target
-    existing = {line.product_id: line for line in target.lines.select_for_update()}
+    existing = {line.product_id: line for line in rows_locked(target.lines.all())}
     for line in source.lines.filter(for_sale_condition("product__")).select_related("product"):
         limit = min(line.product.stock, MAX_QUANTITY_PER_LINE)
         merged = min(line.quantity + getattr(existing.get(line.product_id), "quantity", 0), limit)

@@ -16,9 +16,10 @@ possible (a duplicate's copies often land in two workers' batches at once):
    between 1 and 2 left), locked with SKIP LOCKED (one that another worker is applying is
    its business), sorted by (subject, received_at): one order's events in the order the
    functions received them. Their orders are locked first, all in id order
-   (inbox_orders_lock), so two batches sharing orders wait instead of deadlocking. The
-   batch's payments and refunds go first, set-based, where that cannot change an outcome
-   (_taken_together); the rest one by one. The events whose order another batch holds are
+   (order_events_lock), so two batches sharing orders wait instead of deadlocking. The
+   batch's payments and refunds go first, each kind together, where that cannot change an
+   outcome (_taken_together); the rest one by one. Each event is applied with the contract
+   event decoded as it came off the queue. The events whose order another batch holds are
    taken again in a transaction of their own, waiting for their rows and orders;
 3. count: the events already known count a duplicate hit each, after 2 committed (the hit's
    row may be one another worker is applying: waiting for it holds nothing of ours).
@@ -40,22 +41,13 @@ from tessera_contract.messaging import WEBHOOK_QUEUE
 from tessera_runtime.telemetry.tracing import traced_span
 
 from monolith.core.after_commit import enqueues_batched
+from monolith.core.row_locks import rows_locked
+from monolith.orders.webhook_events import order_event_subject, order_events_lock
 
-from .events import (
-    PayloadError,
-    ReceivedEnvelope,
-    inbox_payload_decode,
-    received_envelope_decode,
-)
+from .events import PayloadError, ReceivedEnvelope, received_envelope_decode
 from .metrics import inbox_outcome_count
 from .models import InboxEvent, InboxStatus
-from .services import (
-    inbox_event_take,
-    inbox_orders_lock,
-    inbox_payments_take,
-    inbox_refunds_take,
-    inbox_subject_of,
-)
+from .services import Decoded, inbox_event_take, inbox_events_take
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +103,12 @@ def inbox_envelopes_take(raws: Sequence[bytes]) -> IntakeOutcome:
         inbox_outcome_count(source=source, outcome="recorded")
     for key in envelopes.keys() - new_ids.keys():
         repeats[key] += 1
-    held = _waiting_apply([*new_ids.values(), *_waiting_among(repeats)], outcome, wait=False)
+    # The new events' contract events, as decoded off the queue; the others' are in their rows.
+    decoded = {pk: envelopes[key].event for key, pk in new_ids.items()}
+    waiting = [*new_ids.values(), *_waiting_among(repeats)]
+    held = _waiting_apply(waiting, outcome, decoded=decoded, wait=False)
     if held:
-        _waiting_apply(held, outcome, wait=True)
+        _waiting_apply(held, outcome, decoded=decoded, wait=True)
     if repeats:
         with transaction.atomic():
             _duplicate_hits_count(repeats)
@@ -155,7 +150,9 @@ def _waiting_among(keys: Collection[_Key]) -> list[int]:
     return [pk for pk, status in known if status == InboxStatus.RECEIVED]
 
 
-def _waiting_apply(ids: list[int], outcome: IntakeOutcome, *, wait: bool) -> list[int]:
+def _waiting_apply(
+    ids: list[int], outcome: IntakeOutcome, *, decoded: Decoded, wait: bool
+) -> list[int]:
     """Apply the events with these ids that are still `received`, in one transaction.
 
     Without ``wait``, the events whose order another worker's batch holds are left for
@@ -168,15 +165,16 @@ def _waiting_apply(ids: list[int], outcome: IntakeOutcome, *, wait: bool) -> lis
         locked = sorted(
             _received_locked(ids, wait=wait), key=lambda e: (e.subject, e.received_at, e.pk)
         )
-        held = inbox_orders_lock(subjects={e.subject for e in locked}, skip_held=not wait)
+        held = order_events_lock(subjects={e.subject for e in locked}, skip_held=not wait)
         events = [event for event in locked if event.subject not in held]
-        taken = _taken_together(events)
-        outcome.outcomes[InboxStatus.APPLIED] += len(taken)
+        taken = _taken_together(events, decoded)
+        outcome.outcomes.update(taken.values())
         for event in events:
             if event.pk in taken:
                 continue
             with _webhook_span(event.traceparent, event.tracestate):
-                outcome.outcomes[inbox_event_take(event=event, continue_trace=False)] += 1
+                status = inbox_event_take(event=event, decoded=decoded, continue_trace=False)
+                outcome.outcomes[status] += 1
     return [event.pk for event in locked if event.subject in held]
 
 
@@ -194,13 +192,14 @@ def _received_locked(ids: list[int], *, wait: bool) -> list[InboxEvent]:
     per row version, which a burst's updates make many times larger than the rows still
     received (measured 4-6 ms a batch when PostgreSQL chose it).
     """
-    rows = InboxEvent.objects.select_for_update(skip_locked=not wait).filter(pk__in=ids)
-    return [event for event in rows.order_by("pk") if event.status == InboxStatus.RECEIVED]
+    rows = rows_locked(InboxEvent.objects.filter(pk__in=ids), skip_held=not wait)
+    return [event for event in rows if event.status == InboxStatus.RECEIVED]
 
 
-def _taken_together(events: list[InboxEvent]) -> set[int]:
-    """Apply the batch's payments, then its refunds, set-based where that changes no outcome;
-    return the ids taken. The rest take the per-event path, in (subject, received) order.
+def _taken_together(events: list[InboxEvent], decoded: Decoded) -> dict[int, str]:
+    """Apply the batch's payments together, then its refunds, where that changes no outcome;
+    return the statuses of the events taken, by id. The rest are taken one by one, in
+    (subject, received) order.
 
     A successful payment is taken with the others when its subject's other events in the
     batch are refunds: a refund received before its payment would only park and be applied
@@ -216,7 +215,11 @@ def _taken_together(events: list[InboxEvent]) -> set[int]:
         return all(other is event or other.type == REFUNDED for other in by_subject[event.subject])
 
     payments = [e for e in events if e.type == PAYMENT_SUCCEEDED and alone_with_refunds(e)]
-    taken = {e.pk for e in inbox_payments_take(events=payments)} if len(payments) > 1 else set()
+    taken: dict[int, str] = {}
+    if len(payments) > 1:
+        taken |= inbox_events_take(
+            events=payments, span="run/inbox.inbox_payments_apply", decoded=decoded
+        )
     refunds = [
         event
         for event in events
@@ -224,7 +227,9 @@ def _taken_together(events: list[InboxEvent]) -> set[int]:
         and all(other is event or other.pk in taken for other in by_subject[event.subject])
     ]
     if len(refunds) > 1:
-        taken |= {event.pk for event in inbox_refunds_take(events=refunds)}
+        taken |= inbox_events_take(
+            events=refunds, span="run/inbox.inbox_refunds_apply", decoded=decoded
+        )
     return taken
 
 
@@ -275,9 +280,6 @@ def _insert_new(envelopes: dict[_Key, ReceivedEnvelope]) -> dict[_Key, int]:
     rows: list[Any] = []
     for key in sorted(envelopes):
         envelope = envelopes[key]
-        payload = inbox_payload_decode(
-            source=envelope.source, type=envelope.type, payload=envelope.payload
-        )
         tracestate = envelope.trace.tracestate
         values = (
             envelope.source,
@@ -287,7 +289,7 @@ def _insert_new(envelopes: dict[_Key, ReceivedEnvelope]) -> dict[_Key, int]:
             envelope.payload,
             envelope.trace.traceparent,
             tracestate if isinstance(tracestate, str) else "",
-            inbox_subject_of(payload),
+            order_event_subject(envelope.event) if envelope.event is not None else "",
             InboxStatus.RECEIVED,
             0,
             0,
@@ -322,8 +324,8 @@ def _duplicate_hits_count(repeats: Counter[_Key]) -> None:
         When(Q(source=source, event_id=event_id), then=Value(count))
         for (source, event_id), count in repeats.items()
     ]
-    rows = InboxEvent.objects.select_for_update().filter(_keys_match(repeats)).order_by("pk")
-    InboxEvent.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).update(
+    rows = rows_locked(InboxEvent.objects.filter(_keys_match(repeats)).only("pk"))
+    InboxEvent.objects.filter(pk__in=[row.pk for row in rows]).update(
         duplicate_hits=F("duplicate_hits") + Case(*hits, output_field=IntegerField()),
         updated_at=timezone.now(),
     )

@@ -16,6 +16,7 @@ from tessera_contract.models.jobs import JobCreateRequest
 
 from monolith.core.after_commit import enqueue_item_after_commit
 from monolith.core.errors import DomainError
+from monolith.core.row_locks import row_locked
 
 from .models import ProcessingJob, ProcessingJobStatus
 
@@ -34,53 +35,38 @@ class JobNotRetryable(DomainError):
 
 
 def processing_job_request(*, request: JobCreateRequest, request_key: str) -> ProcessingJob:
-    """Record that the monolith needs ``request`` done; the relay submits it after commit.
+    """processing_jobs_request for one request; returns its row."""
+    return processing_jobs_request(requests=[(request, request_key)])[0]
 
-    Call it inside the transaction of the change that needs the job, so both commit or
-    neither does. A second call with the same ``request_key`` returns the existing row.
-    A request the contract refuses is recorded as failed at once (staff see why in the
-    admin) rather than failing the change that asked for it.
+
+def processing_jobs_request(
+    *, requests: Sequence[tuple[JobCreateRequest, str]]
+) -> list[ProcessingJob]:
+    """Record that the monolith needs these requests done (each with its request key); the
+    relay submits them after commit, all in one task. Returns their rows, in order.
+
+    Call it inside the transaction of the change that needs the jobs, so both commit or
+    neither does. A key asked for before returns its existing row (the latest, after a staff
+    retry). A request the contract refuses is recorded as failed at once (staff see why in
+    the admin) rather than failing the change that asked for it. One multi-row insert for
+    the new keys, which skips a key a concurrent transaction has just inserted.
     """
-    existing = ProcessingJob.objects.filter(request_key=request_key).order_by("-id").first()
-    if existing is not None:
-        return existing
-    row = _job_row(request, request_key)
-    with transaction.atomic():
-        job, created = ProcessingJob.objects.get_or_create(
-            idempotency_key=request_key,
-            defaults={
-                field: getattr(row, field)
-                for field in (
-                    "kind",
-                    "subject_type",
-                    "subject_reference",
-                    "request_key",
-                    "request_payload",
-                    "status",
-                    "last_error",
-                )
-            },
-        )
-    if created and job.status == ProcessingJobStatus.PENDING:
-        enqueue_item_after_commit(SUBMIT_TASK, job.pk)
-    return job
-
-
-def processing_jobs_request(*, requests: Sequence[tuple[JobCreateRequest, str]]) -> None:
-    """processing_job_request for many requests at once (a batch of paid orders): one
-    multi-row insert for the keys not asked for yet, and one submission task after commit.
-
-    The caller holds what makes the keys its own (the orders' row locks), so no concurrent
-    insert of the same key can race this one.
-    """
-    keys = [request_key for _, request_key in requests]
-    known = set(
-        ProcessingJob.objects.filter(request_key__in=keys).values_list("request_key", flat=True)
+    by_key = dict(
+        ProcessingJob.objects.filter(request_key__in=[key for _, key in requests])
+        .order_by("id")
+        .values_list("request_key", "pk")
     )
-    rows = [_job_row(request, key) for request, key in requests if key not in known]
-    for job in ProcessingJob.objects.bulk_create(rows):
+    rows = {key: _job_row(request, key) for request, key in requests if key not in by_key}
+    if rows:
+        ProcessingJob.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    jobs = ProcessingJob.objects.in_bulk([*by_key.values()])
+    new = ProcessingJob.objects.filter(idempotency_key__in=list(rows)).order_by("pk")
+    for job in new:
+        jobs[job.pk] = job
+        by_key[job.request_key] = job.pk
         if job.status == ProcessingJobStatus.PENDING:
             enqueue_item_after_commit(SUBMIT_TASK, job.pk)
+    return [jobs[by_key[key]] for _, key in requests]
 
 
 def _job_row(request: JobCreateRequest, request_key: str) -> ProcessingJob:
@@ -107,7 +93,7 @@ def _job_row(request: JobCreateRequest, request_key: str) -> ProcessingJob:
 def processing_job_retry(*, job: ProcessingJob) -> ProcessingJob:
     """Staff ask again for a job that failed: a new Idempotency-Key, so a new processing job."""
     with transaction.atomic():
-        locked = ProcessingJob.objects.select_for_update().get(pk=job.pk)
+        locked = row_locked(ProcessingJob.objects.filter(pk=job.pk))
         if locked.status not in (ProcessingJobStatus.FAILED, ProcessingJobStatus.CANCELLED):
             raise JobNotRetryable(locked)
         locked.staff_retries += 1

@@ -18,6 +18,8 @@ from django.utils import timezone
 from tessera_contract.models.codec import payload_decode, payload_encode
 from tessera_contract.models.jobs import Job, JobResult
 
+from monolith.core.row_locks import rows_locked
+
 from .models import JobKind, JobResultReceipt, ProcessingJob, ProcessingJobStatus
 
 # Called inside the transaction that records a succeeded job, with its row.
@@ -63,9 +65,10 @@ def job_result_record(*, result: JobResult, webhook_id: str) -> bool:
 
 def receipt_apply(receipt: JobResultReceipt) -> None:
     """Apply a recorded result to its row, once; call it inside a transaction."""
-    row = ProcessingJob.objects.select_for_update().filter(job_id=receipt.job_id).first()
-    if row is None or receipt.applied_at is not None:
+    rows = rows_locked(ProcessingJob.objects.filter(job_id=receipt.job_id))
+    if not rows or receipt.applied_at is not None:
         return
+    row = rows[0]
     result = payload_decode(json.dumps(receipt.payload).encode(), JobResult)
     outcome_apply(row=row, outcome=result, finished_at=result.finished_at)
     receipt.applied_at = timezone.now()

@@ -19,6 +19,8 @@ from tessera_contract.client import (
     UnexpectedResponseError,
 )
 
+from monolith.core.row_locks import row_locked
+
 from .client import ProcessingNotConfiguredError, processing_client
 from .models import JobResultReceipt, ProcessingJob
 from .outbox import request_decode
@@ -84,6 +86,6 @@ class ServiceJobPlacement:
                 receipt_apply(receipt)
             elif remote.status in TERMINAL_STATUSES:
                 # The key replayed a job that finished long ago, whose callback we no longer have.
-                row = ProcessingJob.objects.select_for_update().get(pk=job.pk)
+                row = row_locked(ProcessingJob.objects.filter(pk=job.pk))
                 outcome_apply(row=row, outcome=remote, finished_at=remote.finished_at or now)
         return None

@@ -22,25 +22,23 @@ from tessera_contract.models.jobs import (
 
 from monolith.core.money import minor_units
 from monolith.jobs.models import ProcessingJob
-from monolith.jobs.outbox import processing_job_request, processing_jobs_request
+from monolith.jobs.outbox import processing_jobs_request
 
 from .models import Order, OrderLine
 
 
 def order_invoice_request(*, order: Order) -> ProcessingJob:
-    """Ask for the invoice PDF of a paid order, in the transaction that marks it paid."""
-    lines = list(order.lines.order_by("id"))
-    return processing_job_request(
-        request=_invoice_job(order, lines), request_key=_invoice_key(order)
-    )
+    """orders_invoice_request for one order; returns its job's row."""
+    return orders_invoice_request(orders=[order])[0]
 
 
-def orders_invoice_request(*, orders: Sequence[Order]) -> None:
-    """order_invoice_request for several paid orders at once: two queries, not one per order."""
+def orders_invoice_request(*, orders: Sequence[Order]) -> list[ProcessingJob]:
+    """Ask for the invoice PDFs of paid orders, in the transaction that marks them paid (one
+    outbox row each, asked for once per order); returns their jobs' rows, in order."""
     lines: dict[int, list[OrderLine]] = defaultdict(list)
     for line in OrderLine.objects.filter(order__in=orders).order_by("order_id", "id"):
         lines[line.order_id].append(line)
-    processing_jobs_request(
+    return processing_jobs_request(
         requests=[(_invoice_job(order, lines[order.pk]), _invoice_key(order)) for order in orders]
     )
 

@@ -19,10 +19,16 @@ from monolith.catalog.catalog_version import catalog_changed
 from monolith.catalog.models import Product
 from monolith.core.after_commit import enqueue_after_commit
 from monolith.core.errors import DomainError
+from monolith.core.row_locks import row_locked, rows_locked
 
-from .invoices import order_invoice_request, orders_invoice_request
+from .invoices import orders_invoice_request
 from .models import Order, OrderLine, OrderTransition, Payment, PaymentStatus
-from .state_machine import PAYMENT_TAKEN_STATUSES, OrderStatus, check_transition
+from .state_machine import (
+    PAYMENT_TAKEN_STATUSES,
+    InvalidTransition,
+    OrderStatus,
+    check_transition,
+)
 
 # Queued by name (core/after_commit.py), so this module does not import the tasks that import it.
 SHIPMENT_REQUEST_TASK = "orders.order_shipment_request"
@@ -168,7 +174,7 @@ def order_transition(
     The row is locked first, so two concurrent transitions see each other's result.
     Raises InvalidTransition otherwise.
     """
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked = row_locked(Order.objects.filter(pk=order.pk))
     check_transition(locked.status, to_status)
     OrderTransition.objects.create(
         order=locked, from_status=locked.status, to_status=to_status, cause=cause, actor=actor
@@ -215,18 +221,6 @@ def order_note_add(*, order: Order, cause: str) -> OrderTransition:
     )
 
 
-@transaction.atomic
-def order_mark_paid(*, payment: Payment, provider_payment_id: str, cause: str) -> Order:
-    """The provider took the money: the payment succeeded and the order becomes paid."""
-    order = order_transition(order=payment.order, to_status=OrderStatus.PAID, cause=cause)
-    payment.status = PaymentStatus.SUCCEEDED
-    payment.provider_payment_id = provider_payment_id
-    payment.save(update_fields=["status", "provider_payment_id", "updated_at"])
-    # The invoice job's outbox row commits with the payment; the relay submits it afterwards.
-    order_invoice_request(order=order)
-    return order
-
-
 @dataclass(frozen=True)
 class PaymentReceipt:
     """The provider's word that the payment with this reference succeeded."""
@@ -236,21 +230,24 @@ class PaymentReceipt:
     cause: str
 
 
-@transaction.atomic
+# No savepoint of its own: it is all or nothing with its caller's transaction (one opens when
+# there is none), and a batch of webhooks pays for every statement.
+@transaction.atomic(savepoint=False)
 def orders_mark_paid(*, receipts: Sequence[PaymentReceipt]) -> set[str]:
-    """order_mark_paid for many payments at once (a batch of webhooks), in a few statements.
+    """The provider took the money: these payments succeeded and their orders become paid,
+    in a few statements however many there are; the invoice of each is asked for.
 
     Only orders still pending payment become paid; their rows and their payments' are locked
-    in order id order. Returns the references whose order became paid: the others (unknown,
-    already paid, cancelled...) are the caller's to handle one by one.
+    (core.row_locks). Returns the references whose order became paid: the others (unknown,
+    already paid, cancelled...) are the caller's to tell apart.
     """
     check_transition(OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
     by_reference = {receipt.reference: receipt for receipt in receipts}
-    payments = list(
-        Payment.objects.select_related("order")
-        .select_for_update(of=("self", "order"))
-        .filter(reference__in=by_reference, order__status=OrderStatus.PENDING_PAYMENT)
-        .order_by("order_id")
+    payments = rows_locked(
+        Payment.objects.filter(
+            reference__in=by_reference, order__status=OrderStatus.PENDING_PAYMENT
+        ),
+        with_related="order",
     )
     if not payments:
         return set()
@@ -275,9 +272,25 @@ def orders_mark_paid(*, receipts: Sequence[PaymentReceipt]) -> set[str]:
     Payment.objects.filter(pk__in=[payment.pk for payment in payments]).update(
         status=PaymentStatus.SUCCEEDED, updated_at=now
     )
-    # The invoice jobs' outbox rows commit with the payments, as in order_mark_paid.
+    # The invoice jobs' outbox rows commit with the payments; the relay submits them after.
     orders_invoice_request(orders=[payment.order for payment in payments])
     return {payment.reference for payment in payments}
+
+
+def order_mark_paid(*, payment: Payment, provider_payment_id: str, cause: str) -> Order:
+    """orders_mark_paid for one payment; returns its order, now paid.
+
+    Raises InvalidTransition when the order is not pending payment.
+    """
+    receipt = PaymentReceipt(
+        reference=payment.reference, provider_payment_id=provider_payment_id, cause=cause
+    )
+    if payment.reference not in orders_mark_paid(receipts=[receipt]):
+        current = Order.objects.values_list("status", flat=True).get(pk=payment.order_id)
+        raise InvalidTransition(current, OrderStatus.PAID)
+    payment.refresh_from_db(fields=["status", "provider_payment_id", "updated_at"])
+    payment.order.refresh_from_db()
+    return payment.order
 
 
 @transaction.atomic
@@ -286,17 +299,6 @@ def order_payment_failure_record(*, payment: Payment, cause: str) -> OrderTransi
     payment.status = PaymentStatus.FAILED
     payment.save(update_fields=["status", "updated_at"])
     return order_note_add(order=payment.order, cause=cause)
-
-
-@transaction.atomic
-def order_refund(*, payment: Payment, cause: str, actor: User | None = None) -> Order:
-    """The money went back to the shopper in full: the order is refunded."""
-    order = order_transition(
-        order=payment.order, to_status=OrderStatus.REFUNDED, cause=cause, actor=actor
-    )
-    payment.status = PaymentStatus.REFUNDED
-    payment.save(update_fields=["status", "updated_at"])
-    return order
 
 
 @dataclass(frozen=True)
@@ -311,26 +313,25 @@ class RefundReceipt:
     cause: str
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # as orders_mark_paid
 def orders_refund(*, receipts: Sequence[RefundReceipt]) -> set[str]:
-    """order_refund for many payments at once (a batch of webhooks), in a few statements.
+    """The money went back to the shoppers in full: these payments are refunded and their
+    orders too, in a few statements however many there are.
 
     Only orders whose payment was taken become refunded; their rows and their payments' are
-    locked in order id order. Returns the receipts' ``payment`` names whose order became
+    locked (core.row_locks). Returns the receipts' ``payment`` names whose order became
     refunded: the others (unknown, not paid yet, refunded already, a second name for a
     payment refunded here) are the caller's to handle one by one.
     """
     by_name = {receipt.payment: receipt for receipt in receipts if receipt.payment}
     if not by_name:
         return set()
-    payments = list(
-        Payment.objects.select_related("order")
-        .select_for_update(of=("self", "order"))
-        .filter(
+    payments = rows_locked(
+        Payment.objects.filter(
             Q(reference__in=by_name) | Q(provider_payment_id__in=by_name),
             order__status__in=PAYMENT_TAKEN_STATUSES,
-        )
-        .order_by("order_id")
+        ),
+        with_related="order",
     )
     if not payments:
         return set()
