@@ -61,7 +61,7 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-lint-imports: install  ## The monolith's part boundaries (.importlinter): no cycles, jobs import no domain app
+lint-imports: install  ## The monolith's part boundaries (.importlinter): no cycles, jobs import no domain app; no cycles in bench/
 	$(BIN)/lint-imports
 
 typecheck: install  ## mypy over every component
