@@ -47,9 +47,11 @@ lock:  ## Re-resolve dependencies and rewrite requirements.lock (no registry hos
 # Where the parts run under `make run`: hybrid (each part its own process) or monolith (one
 # Django process and one worker do everything); docs/architecture.md, "Placements".
 PLACEMENT ?= hybrid
+# `make run VERBOSE=1`: every part's full output (Celery's and Django's banners, INFO lines).
+VERBOSE ?=
 
-run: install  ## Migrate, seed demo data and start the platform on embedded defaults (PLACEMENT=hybrid|monolith)
-	@PLACEMENT=$(PLACEMENT) $(BIN)/python scripts/run_platform.py
+run: install  ## Migrate, seed demo data and start the platform on embedded defaults (PLACEMENT=hybrid|monolith, VERBOSE=1)
+	@$(BIN)/python scripts/run_platform.py --placement $(PLACEMENT) $(if $(filter-out 0,$(VERBOSE)),--verbose)
 
 distributed: install  ## docker-compose.yml on a real container engine (installed when missing) until Ctrl-C
 	@$(BIN)/python scripts/container_stack.py up $(if $(FRESH),--fresh)
@@ -61,7 +63,7 @@ lint: install  ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-lint-imports: install  ## Import boundaries (.importlinter): no cycles, jobs import no domain app, the monolith never imports processing, the contract imports no runtime
+lint-imports: install  ## Import boundaries (.importlinter): no cycles, jobs import no domain app, the monolith never imports processing, the contract imports no runtime, no cycles in bench/
 	$(BIN)/lint-imports
 
 typecheck: install  ## mypy over every component

@@ -18,6 +18,7 @@ against the slim webhook receivers and Zappa's trivial apps, in one run.
 (d) Where the processing API's cold import goes: ``-X importtime`` by top-level package.
 
 Needs PostgreSQL (a database of its own, dropped and recreated); no broker (``memory://``).
+The report is written by bench/django_lambda_report.py.
 """
 
 from __future__ import annotations
@@ -36,13 +37,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.functions import (
-    TRIVIAL_APP,
-    BenchmarkFailure,
-    healthz_event,
-    percentile,
-    phase,
-)
+from bench import django_lambda_report, machine
+from bench.functions_lambda import TRIVIAL_APP, healthz_event
+from bench.percentiles import percentile
+from bench.progress import BenchmarkFailure, phase
 
 NAME = "django-lambda"
 DESCRIPTION = "the processing API as a Django Lambda: zip, cold start p50/p95 vs slim and trivial"
@@ -343,8 +341,6 @@ def import_breakdown(stderr: str, top: int = 8) -> list[dict[str, Any]]:
 
 def run(arguments: argparse.Namespace) -> None:
     """Run (a)–(d); write docs/benchmarks/django-lambda.json and .md."""
-    from bench import machine
-
     described = machine.machine_describe()
     output_dir = Path(arguments.output_dir)
     database_url = arguments.lambda_database_url
@@ -353,7 +349,7 @@ def run(arguments: argparse.Namespace) -> None:
         ExitStack() as stack,
     ):
         workdir = Path(folder)
-        with phase("zips: zappa package (processing trimmed, untrimmed; functions)"):
+        with phase(NAME, "zips: zappa package (processing trimmed, untrimmed; functions)"):
             zips = zips_build(workdir)
         sizes = {name: archive.stat().st_size for name, archive in zips.items()}
         apps = apps_unpack(zips, stack, workdir)
@@ -366,7 +362,7 @@ def run(arguments: argparse.Namespace) -> None:
             expect_status=None,  # a management command answers no HTTP status
         )
         samples: dict[str, list[float]] = {name: [] for name in apps}
-        with phase(f"cold start: {arguments.lambda_cold_starts} fresh interpreters per app"):
+        with phase(NAME, f"cold start: {arguments.lambda_cold_starts} fresh interpreters per app"):
             for _ in range(arguments.lambda_cold_starts):
                 for name, package in apps.items():
                     measured, _ = handler_run(
@@ -374,7 +370,7 @@ def run(arguments: argparse.Namespace) -> None:
                     )
                     samples[name].append(measured["total_ms"])
         warm: dict[str, float] = {}
-        with phase(f"warm: {arguments.lambda_warm_requests} requests per app"):
+        with phase(NAME, f"warm: {arguments.lambda_warm_requests} requests per app"):
             for name, package in apps.items():
                 measured, _ = handler_run(
                     package,
@@ -395,7 +391,7 @@ def run(arguments: argparse.Namespace) -> None:
             warm["processing API: POST /api/v1/jobs (signed, PostgreSQL)"] = measured[
                 "warm_per_second"
             ]
-        with phase("import time by package (-X importtime)"):
+        with phase(NAME, "import time by package (-X importtime)"):
             _, stderr = handler_run(
                 apps["processing API"],
                 processing_environment,
@@ -427,104 +423,6 @@ def run(arguments: argparse.Namespace) -> None:
     }
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / f"{NAME}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (output_dir / f"{NAME}.md").write_text(markdown_render(report))
-    index_update(output_dir)
+    (output_dir / f"{NAME}.md").write_text(django_lambda_report.markdown_render(report))
+    django_lambda_report.index_update(output_dir)
     print(json.dumps({key: report[key] for key in ("zip_bytes", "cold_start_ms")}, indent=2))
-
-
-def markdown_render(report: dict[str, Any]) -> str:
-    described = report["machine"]
-    cold = report["cold_start_ms"]
-    ratios = report["cold_start_ratio_to_trivial_wsgi"]
-    lines = [
-        "# Django on Lambda: the processing API through Zappa's handler",
-        "",
-        "Written by `bench/run.py --only django-lambda` (`make bench`); figures from "
-        f"{described['date']}, {described['cores']} cores ({described['cpu']}), load average "
-        f"before the run {described['load_average_before']}, commit "
-        f"{str(described['git']['commit'])[:12]}. "
-        "**The machine was shared with other work when measured**: compare the rows of one "
-        "run with each other (they alternate), not single figures across runs.",
-        "",
-        "What it measures and how: the module docstring of `bench/django_lambda.py`.",
-        "",
-        "## Zip sizes (`zappa package`, offline)",
-        "",
-        "| Zip | Bytes | MiB |",
-        "|---|---:|---:|",
-        *(
-            f"| {name} | {size:,} | {size / 1024 / 1024:.2f} |"
-            for name, size in report["zip_bytes"].items()
-        ),
-        "",
-        f"## Cold start through Zappa's handler (`GET /healthz`, {report['cold_starts']} fresh "
-        "interpreters each)",
-        "",
-        "| App | p50 (ms) | p95 (ms) | p50 / trivial WSGI app |",
-        "|---|---:|---:|---:|",
-        *(
-            f"| {name} | {values['p50_ms']} | {values['p95_ms']} | {ratios[name]} |"
-            for name, values in cold.items()
-        ),
-        "",
-        "From interpreter start to the first answer: importing Zappa's handler, building the "
-        "application (Django's setup, for the Django apps) and serving the request.",
-        "",
-        "## Trimming, from the figures above",
-        "",
-        *trimming_lines(report),
-        "",
-        f"## Warm requests per second through the handler ({report['warm_requests']} in one "
-        "interpreter)",
-        "",
-        "| App and request | Requests/s |",
-        "|---|---:|",
-        *(f"| {name} | {value} |" for name, value in report["warm_requests_per_second"].items()),
-        "",
-        "## Where the processing API's cold start goes (`-X importtime`, top-level imports)",
-        "",
-        "| Package | Cumulative import (ms) |",
-        "|---|---:|",
-        *(
-            f"| {row['package']} | {row['cumulative_ms']} |"
-            for row in report["processing_import_ms_by_package"]
-        ),
-        "",
-        "Software: "
-        + ", ".join(f"{name} {version}" for name, version in report["software"].items())
-        + ".",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def trimming_lines(report: dict[str, Any]) -> list[str]:
-    """What each trimming attempt changed against the processing API as shipped."""
-    sizes = report["zip_bytes"]
-    cold = report["cold_start_ms"]
-    warm = report["warm_requests_per_second"]
-    shipped, untrimmed = "processing API", "processing API, untrimmed"
-    fewer = "processing API, fewer installed apps"
-    return [
-        f"- Excluding the workers' libraries and the static folders (the shipped stage): zip "
-        f"{sizes[untrimmed] / 1024 / 1024:.1f} → {sizes[shipped] / 1024 / 1024:.1f} MiB "
-        f"({sizes[shipped] / sizes[untrimmed]:.2f}×); cold start p50 {cold[untrimmed]['p50_ms']}"
-        f" → {cold[shipped]['p50_ms']} ms (unpacking a smaller zip is Lambda's, not measured "
-        "here; the API never imports what was left out).",
-        f"- Fewer installed apps (no admin, sessions, messages; bench-only settings): cold start "
-        f"p50 {cold[shipped]['p50_ms']} → {cold[fewer]['p50_ms']} ms; warm `GET /healthz` "
-        f"{warm[shipped + ': GET /healthz']} → {warm[fewer + ': GET /healthz']} requests/s "
-        "(fewer middleware per request).",
-    ]
-
-
-def index_update(output_dir: Path) -> Path | None:
-    from bench.index import index_row_add
-
-    row = (
-        "| [Django on Lambda](django-lambda.md) ([JSON](django-lambda.json)) | The processing "
-        "API through Zappa's handler: zip sizes, cold start p50/p95 against the webhook "
-        "functions, a trivial WSGI app and a minimal Django project; warm requests/s; "
-        "trimming measured |"
-    )
-    return index_row_add(output_dir, page="django-lambda.md", row=row)

@@ -8,11 +8,13 @@ changes in one place. (`make distributed` runs the containers of docker-compose.
 
 from __future__ import annotations
 
+import socket
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Literal
 
-from scripts.process_supervisor import REPO_ROOT
-
+REPO_ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
 # shared/DESIGN.md's fixed ports.
@@ -30,6 +32,23 @@ MANAGE_PY = {
 }
 
 
+def ports_taken(wanted: Mapping[str, int]) -> list[str]:
+    """The ``"port (name)"`` of each wanted loopback port something else already holds.
+
+    Checked before anything starts: a readiness probe would otherwise take another run's
+    server (often `make run`'s) on that port for ours.
+    """
+    taken = []
+    for name, port in wanted.items():
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                taken.append(f"{port} ({name})")
+    return taken
+
+
 def ready_url(port: int) -> str:
     """Where a component on this loopback port answers once its dependencies do."""
     return f"http://127.0.0.1:{port}/readyz"
@@ -41,7 +60,7 @@ def manage(project: DjangoProject, *args: str) -> list[str]:
 
 
 def runserver(project: DjangoProject, port: int) -> list[str]:
-    """Django's development server, without the reloader (the supervisor restarts nothing)."""
+    """Django's development server, without the reloader (nothing restarts a part of a run)."""
     return manage(project, "runserver", f"127.0.0.1:{port}", "--noreload")
 
 

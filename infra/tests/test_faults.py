@@ -42,7 +42,7 @@ import pytest
 from tessera_sandbox.delivery import NO_ANSWER
 from tessera_testsupport.shop_http import csrf_token, guest_checks_out, sandbox_pays
 
-from bench.burst import orders_seed_script
+from bench.burst_orders import orders_seed_script
 from scripts.container_stack import (
     FUNCTIONS_URL,
     PUBLIC_URL,

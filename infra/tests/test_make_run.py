@@ -2,10 +2,11 @@
 
 `make run PLACEMENT=hybrid|monolith` runs on its embedded defaults (SQLite, filesystem broker)
 in a folder of its own (TESSERA_VAR_DIR, one per test), with nothing of this shell's settings.
-Once its banner is up: exactly the placement's ports answer /readyz, and a guest adds a product
-to the cart → checks out → presses Pay on the sandbox's page → the order turns *paid* by the
-signed webhook → its invoice link serves a PDF. Ctrl-C (SIGINT to make's process group, as a
-terminal sends it) must stop every part.
+Its banner (the URLs and logins) is the last thing it prints once every part is ready: then
+exactly the placement's ports answer /readyz, and a guest adds a product to the cart → checks
+out → presses Pay on the sandbox's page → the order turns *paid* by the signed webhook → its
+invoice link serves a PDF. Every line printed after the banner names the part that wrote it.
+Ctrl-C (SIGINT to make's process group, as a terminal sends it) must stop every part.
 
 make run's ports are fixed (8000-8004): when they are taken (a `make run` is up) the test
 skips outside CI and fails in CI.
@@ -35,8 +36,8 @@ from scripts.components import (
     MONOLITH_PORT,
     PROCESSING_PORT,
     SANDBOX_PORT,
+    ports_taken,
 )
-from scripts.process_supervisor import ports_taken
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PORTS = {
@@ -51,7 +52,18 @@ RUNNING = {
     "hybrid": set(PORTS),
     "monolith": {"monolith", "sandbox", "headless storefront"},
 }
+BANNER_START = "Tessera is running"
 BANNER_END = "Press Ctrl-C to stop everything."
+# The prefix honcho gives every line of a part: the time, the part's name, a bar.
+PREFIXED = re.compile(r"^\d\d:\d\d:\d\d (?P<part>[a-z-]+) +\| ")
+# The names in those prefixes in each placement; `system` is honcho's own.
+PARTS = {
+    "hybrid": {
+        *("monolith", "monolith-worker", "processing-api", "processing-worker", "functions"),
+        *("sandbox", "headless", "system"),
+    },
+    "monolith": {"monolith", "monolith-worker", "sandbox", "headless", "system"},
+}
 # Migrations, demo data and (when its sources changed) the headless build, then each part
 # waited for in turn, on two shared cores.
 START_TIMEOUT_SECONDS = 240.0
@@ -67,6 +79,8 @@ class MakeRun:
     process: subprocess.Popen[bytes]
     log_path: Path
     log: TextIO
+    # What followed the banner when it was first seen.
+    after_banner: str = ""
 
     def log_text(self) -> str:
         self.log.flush()
@@ -99,10 +113,26 @@ class MakeRun:
             os.killpg(self.process.pid, signal.SIGKILL)
             raise self.failure(f"parts still running {STOP_TIMEOUT_SECONDS:.0f} s after Ctrl-C")
         self.process.wait(5)
+        if left := self._parts_left():
+            for group in left:
+                os.killpg(group, signal.SIGKILL)
+            raise self.failure(f"process groups of parts left after Ctrl-C: {left}")
+
+    def _parts_left(self) -> list[int]:
+        """The process groups of the parts (each started in a session of its own, its pid
+        in honcho's `started (pid=…)` line) that still have a member."""
+        left = []
+        for pid in map(int, re.findall(r"started \(pid=(\d+)\)", self.log_text())):
+            try:
+                os.killpg(pid, 0)
+            except ProcessLookupError:
+                continue
+            left.append(pid)
+        return left
 
     def _anything_running(self) -> bool:
-        """make, or what it started (make run's supervisor, which stops the parts): reaping
-        make first, since a zombie still counts as a member of its group."""
+        """make, or what it started (make run's process manager, which stops the parts):
+        reaping make first, since a zombie still counts as a member of its group."""
         self.process.poll()
         try:
             os.killpg(self.process.pid, 0)
@@ -139,6 +169,7 @@ def make_run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeRun
     run = MakeRun(request.param, process, log_path, log)
     try:
         run.wait(lambda: BANNER_END in run.log_text(), timeout=START_TIMEOUT_SECONDS, what="ready")
+        run.after_banner = run.log_text().split(BANNER_END, 1)[1]
         yield run
     finally:
         try:
@@ -150,7 +181,8 @@ def make_run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeRun
 def test_make_run_starts_the_placements_parts_and_a_payment_turns_the_order_paid(
     make_run: MakeRun,
 ) -> None:
-    banner = make_run.log_text().split("Tessera is running", 1)[1]
+    assert not make_run.after_banner.strip(), f"printed after the banner:\n{make_run.after_banner}"
+    banner = make_run.log_text().split(BANNER_START, 1)[1]
     jobs, receivers = {
         "hybrid": ("processing service", "webhook functions"),
         "monolith": ("inline, in the monolith worker", "inline, in the monolith"),
@@ -186,3 +218,20 @@ def test_make_run_starts_the_placements_parts_and_a_payment_turns_the_order_paid
     assert invoice.status_code == 200
     assert invoice.headers["Content-Type"] == "application/pdf"
     assert invoice.content.startswith(b"%PDF-")
+
+    make_run.stop()
+    lines_after_the_banner_name_their_part(make_run)
+
+
+def lines_after_the_banner_name_their_part(make_run: MakeRun) -> None:
+    """The banner is unprefixed, the parts spoke before it, and every line after it (the
+    journey, then Ctrl-C) carries the prefix of one of the placement's parts."""
+    before, banner_and_after = make_run.log_text().split(BANNER_START, 1)
+    banner, after = banner_and_after.split(BANNER_END, 1)
+    assert not any(PREFIXED.match(line) for line in banner.splitlines()), banner
+    assert any(PREFIXED.match(line) for line in before.splitlines()), "no part spoke before it"
+    later = [line for line in after.splitlines() if line.strip()]
+    parts = [(found["part"] if (found := PREFIXED.match(line)) else None, line) for line in later]
+    unnamed = [line for part, line in parts if part not in PARTS[make_run.placement]]
+    assert not unnamed, "\n".join(unnamed)
+    assert any(part == "monolith" and "/orders/" in line for part, line in parts), "\n".join(later)
