@@ -74,11 +74,11 @@ def _view_name(request: HttpRequest) -> str:
     return request.resolver_match.view_name if request.resolver_match else ""
 
 
-# The count comes from the mini_cart context processor as a callable.
 PARTS = {
     part.name: part
     for part in (
-        # The navigation with the account links, and the mini cart.
+        # The navigation with the account links, and the mini cart (its count comes from the
+        # mini_cart context processor, as a callable).
         ShopperPart(
             "header",
             "includes/shopper_header.html",
