@@ -12,7 +12,15 @@ from monolith.settings.production import DATABASES, env
 ROOT_URLCONF = "benchsite.urls"
 
 # A dedicated database that the harness creates and seeds, so a run never touches real data.
-DATABASES["default"].update(env.db_url("TESSERA_BENCH_DATABASE_URL"))
+# Replaced, not updated: the OPTIONS production gives the SQLite default (a busy timeout) are
+# not PostgreSQL's; how production holds connections is kept.
+DATABASES["default"] = {
+    **env.db_url("TESSERA_BENCH_DATABASE_URL"),
+    **{
+        key: DATABASES["default"][key]
+        for key in ("ATOMIC_REQUESTS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS")
+    },
+}
 
 ALLOWED_HOSTS = ["127.0.0.1"]
 # Plain HTTP on loopback: a redirect to HTTPS would measure nothing but the redirect.

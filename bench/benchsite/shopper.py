@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from monolith.accounts.models import User
-from monolith.cart.models import Cart, CartLine
+from monolith.cart.services import cart_add_product, cart_create
 from monolith.catalog.models import Product
 
 USERNAME = "bench-shopper"
@@ -25,9 +25,10 @@ def shopper_session_create() -> str:
     user = User.objects.create_user(
         username=USERNAME, email="bench-shopper@example.com", password=secrets.token_urlsafe(24)
     )
-    cart = Cart.objects.create(user=user)
+    cart, _ = cart_create(user=user)
+    # Through the cart services, as a shopper's clicks would: they keep the cached count true.
     for product in Product.objects.filter(is_active=True, stock__gt=0).order_by("id")[:CART_LINES]:
-        CartLine.objects.create(cart=cart, product=product, quantity=1)
+        cart_add_product(cart=cart, product=product, quantity=1)
     client = Client()
     client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value

@@ -49,6 +49,31 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(params=["locmem", "files", "redis"])
+def page_cache(request, settings, tmp_path):
+    """The cache a page test runs on, each in turn: the test settings' own memory, files (the
+    embedded default of `make run`, whose `add` is not atomic) and Redis (the distributed run's).
+    """
+    if request.param == "files":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "cache"),
+            }
+        }
+    elif request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": request.getfixturevalue("redis_url"),
+            }
+        }
+    from django.core.cache import cache
+
+    cache.clear()
+    return request.param
+
+
 @pytest.fixture
 def category():
     return make_category()
@@ -57,6 +82,12 @@ def category():
 @pytest.fixture
 def product(category):
     return make_product(category=category, price="12.50", stock=10)
+
+
+@pytest.fixture
+def lamp():
+    """A product the page tests change and watch: in stock, in its own category."""
+    return make_product(category=make_category("Lighting"), name="Brass lamp", price="30.00")
 
 
 @pytest.fixture

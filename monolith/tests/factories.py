@@ -62,6 +62,8 @@ def make_cart(*lines: tuple[Product, int], user: User | None = None) -> Cart:
     cart = Cart.objects.create(user=user)
     for product, quantity in lines:
         CartLine.objects.create(cart=cart, product=product, quantity=quantity)
+    # As the cart services do after changing lines: the cached count follows a saved cart.
+    cart.save(update_fields=["updated_at"])
     return cart
 
 

@@ -1,72 +1,34 @@
 """The cached storefront stays right: changes show at once, and no shopper sees another's page.
 
-Catalog pages cache their content per catalog version and URL (catalog/page_cache.py), each
-product card under the product's version, and the listing's count per catalog version; these tests
-warm every page that shows a product, change the product, and read the pages again over
-HTTP, on SQLite and on PostgreSQL alike, with the embedded cache of `make run` (LocMem)
-and with the shared Redis cache of the distributed run.
+Catalog pages are cached whole per catalog version and URL (catalog/page_cache.py), each
+product card under the product's version, and the listing's count per catalog version; these
+tests warm every page that shows a product, change the product, and read the pages again over
+HTTP, on SQLite and on PostgreSQL alike, with each cache the platform runs on (the
+`page_cache` fixture). Signed-in shoppers: test_signed_in_pages.py.
 """
 
 from __future__ import annotations
-
-import re
 
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
-from monolith.catalog.models import Product, ProductImage
+from monolith.catalog.models import ProductImage
 from monolith.core.csrf_token_slot import CSRF_TOKEN_SLOT
 from monolith.demo.catalog_generator import placeholder_png
 from monolith.orders.services import order_cancel
 
-from .factories import PASSWORD, make_category, make_order, make_product
+from .factories import PASSWORD, make_order, make_product
+from .shopper_pages import (
+    CSRF_INPUT,
+    contents,
+    messages_shown,
+    mini_cart_count,
+    pages_showing,
+)
 
-pytestmark = pytest.mark.django_db
-
-CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def pages_showing(product: Product) -> dict[str, str]:
-    """Every shopper page that shows this product: listing, its category, a search, its page."""
-    listing = reverse("catalog:product_list")
-    return {
-        "catalog": listing,
-        "category": f"{listing}?category={product.category.slug}",
-        "search": f"{listing}?q={product.name.split()[0]}",
-        "product": reverse("catalog:product_detail", args=[product.slug]),
-    }
-
-
-def contents(client: Client, urls: dict[str, str]) -> dict[str, bytes]:
-    result = {}
-    for name, url in urls.items():
-        response = client.get(url)
-        assert response.status_code == 200, (name, url)
-        result[name] = response.content
-    return result
-
-
-@pytest.fixture(autouse=True, params=["locmem", "redis"])
-def page_cache(request, settings):
-    """Every test twice: on the embedded default cache and on Redis (the distributed run's)."""
-    if request.param == "redis":
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": request.getfixturevalue("redis_url"),
-            }
-        }
-    from django.core.cache import cache
-
-    cache.clear()
-    return request.param
-
-
-@pytest.fixture
-def lamp():
-    return make_product(category=make_category("Lighting"), name="Brass lamp", price="30.00")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache")]
 
 
 def test_a_price_change_shows_on_the_next_request_to_every_page(client, lamp):
@@ -165,18 +127,6 @@ def test_two_shoppers_interleaved_never_see_each_others_cart_messages_token_or_l
         assert mini_cart_count(guest_page) == 0, name
     # Two units per page visit, four pages: the header counted every one of them.
     assert mini_cart_count(alice.get(urls["catalog"]).content) == 2 * len(urls)
-
-
-def messages_shown(page: bytes) -> str:
-    """The text of the page's messages region, tags stripped."""
-    region = page.split(b'id="messages"', 1)[1].split(b"</div>", 1)[0]
-    return re.sub(r"<[^>]+>", "", region.split(b">", 1)[1].decode()).strip()
-
-
-def mini_cart_count(page: bytes) -> int:
-    found = re.search(rb'class="mini-cart__count[^"]*">(\d+)<', page)
-    assert found, "no mini-cart in the page"
-    return int(found.group(1))
 
 
 def test_the_mini_cart_counts_what_the_shopper_added_on_the_next_page(client, lamp):

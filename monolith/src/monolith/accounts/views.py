@@ -33,7 +33,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         # Logging in sends user_logged_in, whose receiver merges the session cart.
         # The model backend signed them up; axes, listed first, authenticates no one.
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="monolith.accounts.backends.CachedModelBackend")
         messages.success(request, f"Welcome to Tessera, {user.get_username()}!")
         return redirect(_next_url(request))
     return render(

@@ -5,17 +5,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Sum
 from django.http import HttpRequest
 
+from monolith.catalog.catalog_version import catalog_version, catalog_version_for
 from monolith.catalog.models import Product, for_sale_condition
 from monolith.core.money import Totals, totals_for
 
 from .models import Cart, CartLine
 
 SESSION_CART_KEY = "cart_id"
+# A bound on how long a change made behind the cart services' back can go unseen.
+CART_COUNT_TTL_SECONDS = 300
 
 
 def cart_for_request(request: HttpRequest) -> Cart | None:
@@ -47,19 +52,49 @@ def cart_line_product(*, cart: Cart, sku: str) -> Product:
 
 
 def cart_item_count_for_request(request: HttpRequest) -> int:
-    """The units in this request's cart (as cart_for_request finds it), in one query.
+    """The units in this request's cart (as cart_for_request finds it), from the cache.
 
-    The header shows it on every page, so it skips loading the cart itself.
+    The header shows it on every page: it is counted in one query on a miss, kept per cart
+    owner and catalog version (withdrawing a product moves the version and drops it from the
+    count), and refreshed by every change to the cart (signals.py).
     """
     if request.user.is_authenticated:
-        lines = CartLine.objects.filter(cart__user=request.user)
+        owner = CartOwner(user_id=request.user.pk)
     else:
         cart_id = request.session.get(SESSION_CART_KEY)
         if cart_id is None:
             return 0
-        lines = CartLine.objects.filter(cart_id=cart_id, cart__user__isnull=True)
-    counted = lines.filter(for_sale_condition("product__")).aggregate(count=Sum("quantity"))
-    return int(counted["count"] or 0)
+        owner = CartOwner(cart_id=int(cart_id))
+    key = owner.count_key(version=catalog_version_for(request))
+    return cast(int, cache.get_or_set(key, owner.count, timeout=CART_COUNT_TTL_SECONDS))
+
+
+@dataclass(frozen=True)
+class CartOwner:
+    """Whose cart: a signed-in shopper's (by user) or a guest's (by cart, from the session)."""
+
+    user_id: int | None = None
+    cart_id: int | None = None
+
+    @classmethod
+    def of(cls, cart: Cart) -> CartOwner:
+        return cls(user_id=cart.user_id) if cart.user_id is not None else cls(cart_id=cart.pk)
+
+    def count_key(self, *, version: str | None = None) -> str:
+        """Where the count is cached under the catalog `version` (the current one if None)."""
+        owner = f"user-{self.user_id}" if self.user_id is not None else f"cart-{self.cart_id}"
+        return f"cart:item-count:{owner}:{version or catalog_version()}"
+
+    def count(self) -> int:
+        """The units of products for sale in the owner's cart, in one query."""
+        if self.user_id is not None:
+            lines = CartLine.objects.filter(cart__user_id=self.user_id)
+        elif self.cart_id is not None:
+            lines = CartLine.objects.filter(cart_id=self.cart_id, cart__user__isnull=True)
+        else:
+            return 0
+        counted = lines.filter(for_sale_condition("product__")).aggregate(count=Sum("quantity"))
+        return int(counted["count"] or 0)
 
 
 @dataclass(frozen=True)

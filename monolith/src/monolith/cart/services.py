@@ -73,6 +73,7 @@ def cart_remove_product(*, cart: Cart, product: Product) -> None:
 
 def cart_clear(*, cart: Cart) -> None:
     CartLine.objects.filter(cart=cart).delete()
+    cart.save(update_fields=["updated_at"])
 
 
 @transaction.atomic

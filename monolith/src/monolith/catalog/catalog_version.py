@@ -18,6 +18,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest
 
 VERSION_KEY = "catalog:version"
 
@@ -30,6 +31,17 @@ def catalog_version() -> str:
         # Another process's add may have won the race: read what is there now.
         version = cache.get(VERSION_KEY) or uuid.uuid4().hex
     return str(version)
+
+
+def catalog_version_for(request: HttpRequest) -> str:
+    """The version everything one request reads is cached under, read once per request: the
+    page and the cart's count shown in it then come from one state of the catalog, and the
+    cache is asked once."""
+    version: str | None = getattr(request, "catalog_version", None)
+    if version is None:
+        version = catalog_version()
+        request.catalog_version = version  # type: ignore[attr-defined]
+    return version
 
 
 def catalog_version_move() -> None:

@@ -1,8 +1,9 @@
 """Catalog pages: the product listing (search, filter, sort, pages) and a product page.
 
-Each page's content is cached per catalog version and canonical URL (page_cache.py) and built
-only on a miss; base.html adds the shopper's own header and messages on every request, or the
-whole page comes from the cache for a shopper with nothing of their own to show.
+Each page is cached whole per catalog version and canonical URL (page_cache.py) and built
+only on a miss; it is the same for every shopper, signed in or not, because what is a
+shopper's own (the header's account links and mini cart, messages, the CSRF token) is filled
+in on the way out (core/shopper_parts.py, core/csrf_token_slot.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -23,13 +23,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from .models import Product
-from .page_cache import (
-    ShopperPage,
-    listing_count,
-    shopper_has_nothing_of_their_own,
-    shopper_page_cached,
-    whole_page_cached,
-)
+from .page_cache import ShopperPage, listing_count, whole_page_cached
 from .selectors import SORT_LABELS, CatalogQuery, category_list, product_get, product_list
 
 # Words of a product's description in its page's meta description.
@@ -48,23 +42,20 @@ class CountedPaginator(Paginator):
         return self._known_count
 
 
-# Every page carries this shopper's CSRF token, cart count and login: never for shared caches.
+# Every response carries this shopper's CSRF token, cart count and login: never for shared caches.
 PER_SHOPPER = cache_control(private=True)
 
 
 def _shopper_page_response(
     request: HttpRequest, *, url: str, build: Callable[[], ShopperPage]
 ) -> HttpResponse:
-    """The page at this canonical URL: its cached content in base.html's live header and
-    messages, or, for a shopper with nothing of their own to show, the cached whole page."""
+    """The page at this canonical URL as every shopper gets it, from the cache; built and
+    rendered on a miss (`build` may raise Http404: nothing is cached then)."""
 
-    def page_render() -> HttpResponse:
-        page = shopper_page_cached(url=url, build=build)
-        return render(request, "catalog/shopper_page.html", {"page": page})
+    def page_render() -> bytes:
+        return render(request, "catalog/shopper_page.html", {"page": build()}).content
 
-    if shopper_has_nothing_of_their_own(request):
-        return HttpResponse(whole_page_cached(url=url, render=lambda: page_render().content))
-    return page_render()
+    return HttpResponse(whole_page_cached(request=request, url=url, render=page_render))
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -86,7 +77,8 @@ def product_list_page(request: HttpRequest) -> HttpResponse:
     number = _page_number(request)
     params = QueryDict(mutable=True)
     params.update(query.url_params(page=number))
-    url = reverse("catalog:product_list") + (f"?{params.urlencode()}" if params else "")
+    # The path is the listing's own (its one route): only the query needs putting in order.
+    url = request.path + (f"?{params.urlencode()}" if params else "")
     return _shopper_page_response(
         request, url=url, build=lambda: _product_list_build(request, query, number, params, url)
     )
@@ -133,7 +125,7 @@ def _product_list_build(
 @PER_SHOPPER
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A product page with its images, description, price, stock and an add-to-cart form."""
-    url = reverse("catalog:product_detail", args=[slug])
+    url = request.path  # the route's slug is canonical as it was asked for
     return _shopper_page_response(
         request, url=url, build=lambda: _product_detail_build(request, slug, url)
     )

@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "monolith.core.csrf_token_slot.CsrfTokenSlotMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the user and the messages: fills in the shopper's own parts of a shared page (and the
+    # CSP nonce), marking the messages shown before MessageMiddleware stores what is left.
+    "monolith.core.shopper_parts.ShopperPartsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its lock-out answer.
@@ -109,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "monolith.cart.context_processors.mini_cart",
+                # `csp_nonce` renders as a slot, filled with each response's nonce.
+                "monolith.core.shopper_parts.shopper_parts",
                 # Last: `csrf_token` renders as a slot, so rendered markup can be shared.
                 "monolith.core.csrf_token_slot.csrf_token_slot",
             ],
@@ -128,9 +133,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out account or address before any password is checked.
+# Then Django's ModelBackend, reading each request's user from the cache (accounts/backends.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "monolith.accounts.backends.CachedModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -181,8 +187,10 @@ EMAIL_BACKEND = env.str(
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@tessera.invalid")
 
 SESSION_COOKIE_HTTPONLY = True
-# Sessions read from the shared cache, written through to the database: a signed-in page saves
-# a query, and a flushed cache loses no session.
+# Sessions read from the shared cache, written through to the database: a signed-in page makes
+# no query for its session (nor for its user and cart count, cached too), and a flushed cache
+# loses no session. Django's cached_db, except that a connection lost while saving is a 503
+# (monolith/core/sessions.py).
 SESSION_ENGINE = "monolith.core.sessions"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
@@ -191,8 +199,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Content-Security-Policy (django-csp) on every page, the admin's included. Scripts come from
-# this origin only (htmx, tessera.js, the admin's), or inline with the request's nonce
-# ({{ request.csp_nonce }}; the header names a nonce only on a page that used one). Styles
+# this origin only (htmx, tessera.js, the admin's), or inline with the response's nonce
+# ({{ csp_nonce }}: a slot that each response fills with its own, so a cached page never holds
+# an old one; core/shopper_parts.py. The header names a nonce only on a page that used one). Styles
 # allow inline: htmx injects its indicator style and product images carry their placeholder
 # colour in a style attribute. No form-action: checkout's form redirects to the payment
 # provider, which form-action would block in Chromium.
