@@ -29,8 +29,13 @@ from processing.jobs.services import job_attempt_run, job_result_deliver
 def job_run_task(self: Task, message: dict[str, Any]) -> None:
     """Run one attempt of the job in an asyncapi ``jobQueued`` message."""
     queued = msgspec.convert(message, JobQueued)
-    # The broker's flag tells a redelivery (its worker died) from a second publication.
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    # The broker's flag tells a redelivery (its worker died) from a second publication. Celery's
+    # own retry (autoretry_for above) is this delivery again too: the attempt the database
+    # broke off left the job "running", and dropping the retry as a copy left it so for good
+    # (the fault suite's PostgreSQL restart did).
+    redelivered = (
+        bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
+    )
     with _message_span(f"job {queued.kind}", queued.trace, job_id=str(queued.job_id)):
         job_attempt_run(job_id=queued.job_id, attempt=queued.attempt, redelivered=redelivered)
 
