@@ -120,6 +120,15 @@ class Burst:
     process: subprocess.Popen[str]
     started: float
 
+    def close(self) -> None:
+        """Stop the sender if a failure left it running, and close its pipes."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
     def report(self) -> dict[str, Any]:
         """What the sandbox printed: sent, acknowledged, failed, unique_events, answers."""
         stdout, stderr = self.process.communicate(timeout=SETTLE_TIMEOUT_SECONDS)
@@ -233,13 +242,15 @@ def recorded_share(stack: Stack, prefix: str) -> float:
 
 
 def under_way(stack: Stack, burst: Burst) -> None:
-    """Until a tenth of the burst is recorded: the fault then meets the rest of it."""
+    """Until a tenth of the burst is recorded, or the sandbox has sent it all: the fault then
+    meets the rest of it. On an idle machine the two senders can finish before the worker has
+    recorded a tenth; the fault then meets the deliveries still queued and being applied."""
     wait_until(
         lambda: recorded_share(stack, burst.prefix) >= 0.1 or burst.process.poll() is not None,
         timeout=300,
         what="a tenth of the burst recorded",
     )
-    assert burst.process.poll() is None, "the burst ended before the fault: make it larger"
+    assert recorded_share(stack, burst.prefix) < 0.9, "the burst was applied before the fault"
 
 
 def rabbitmq_stopped(stack: Stack) -> None:
@@ -470,6 +481,7 @@ def test_a_fault_under_a_webhook_burst_loses_nothing_and_applies_nothing_twice(
         sent = burst.report()
     finally:
         shopper.stop()
+        burst.close()
     row.deliveries = sent["sent"]
     row.webhook_answers.update(sent["answers"])
     row.shopper_answers = shopper.answers
